@@ -1,0 +1,44 @@
+"""Errors raised by the agent's services, on top of those of `knowledge` and `tools`.
+
+Front-ends map each class to a status: NotFound 404, InvalidRequest 422, Unavailable 503.
+"""
+
+from __future__ import annotations
+
+
+class ServiceError(Exception):
+    """Base class for errors raised by `agent` services."""
+
+
+class InvalidRequestError(ServiceError):
+    """The request is well-formed but asks for something impossible (e.g. start after end)."""
+
+
+class NotFoundError(ServiceError):
+    """The thing asked for does not exist (no stored data for the range, no such job)."""
+
+
+# The store's errors are part of the agent's public surface, so front-ends translate them
+# without importing `knowledge` themselves.
+from knowledge.errors import (  # noqa: E402
+    DatabaseUnavailableError,
+    DataValidationError,
+    KnowledgeError,
+    MigrationError,
+    NoDataError,
+    ProviderError,
+    UnknownSymbolError,
+)
+
+__all__ = [
+    "DataValidationError",
+    "DatabaseUnavailableError",
+    "InvalidRequestError",
+    "KnowledgeError",
+    "MigrationError",
+    "NoDataError",
+    "NotFoundError",
+    "ProviderError",
+    "ServiceError",
+    "UnknownSymbolError",
+]

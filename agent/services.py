@@ -1,0 +1,123 @@
+"""The composition root: builds every service once from `Settings` and closes them at exit."""
+
+from __future__ import annotations
+
+import logging
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+from agent.health import HealthService
+from agent.market import MarketService
+from agent.settings import Settings
+from knowledge.cache import SafeCache, make_cache
+from knowledge.database import Database, start_embedded_postgres
+from knowledge.errors import KnowledgeError
+from knowledge.market.refresh import MarketDataProvider
+from knowledge.market.repository import PriceRepository
+from knowledge.migrations import applied_versions, apply_migrations
+
+log = logging.getLogger(__name__)
+
+
+def _secret(value: Any) -> str | None:
+    return value.get_secret_value() if value is not None else None
+
+
+def database_url(settings: Settings) -> str:
+    """The configured URL, or the embedded server's (started on demand)."""
+    return _secret(settings.database_url) or start_embedded_postgres(settings.embedded_pgdata)
+
+
+def make_provider(settings: Settings) -> MarketDataProvider | None:
+    """The market-data provider named by `MARKET_PROVIDER` (None for `none`)."""
+    if settings.market_provider == "none":
+        return None
+    from knowledge.market.yahoo import YFinanceProvider
+
+    return YFinanceProvider(
+        timeout=settings.provider_timeout_seconds, retries=settings.provider_retries
+    )
+
+
+def upgrade_database(settings: Settings) -> tuple[list[str], int]:
+    """Apply pending migrations; return the files applied now and the schema version."""
+    db = Database(database_url(settings), timeout=settings.db_timeout_seconds)
+    db.open()
+    try:
+        applied = apply_migrations(db)
+        versions = applied_versions(db)
+    finally:
+        db.close()
+    return applied, max(versions, default=0)
+
+
+@dataclass
+class Services:
+    """Everything the front-ends use, built once per process."""
+
+    settings: Settings
+    db: Database
+    cache: SafeCache
+    prices: PriceRepository
+    market: MarketService
+    health: HealthService
+    started_at: float = field(default_factory=time.time)
+
+    @classmethod
+    def build(cls, settings: Settings, provider: MarketDataProvider | None = None) -> Services:
+        """Open the pool (embedded Postgres when no URL), apply migrations, wire the services."""
+        db = Database(
+            database_url(settings),
+            min_size=settings.db_pool_min,
+            max_size=settings.db_pool_max,
+            timeout=settings.db_timeout_seconds,
+        )
+        db.open()
+        apply_migrations(db)
+        redis_url = _secret(settings.redis_url)
+        cache = make_cache(redis_url)
+        prices = PriceRepository(db)
+        market = MarketService(
+            prices,
+            cache,
+            provider if provider is not None else make_provider(settings),
+            cache_ttl=settings.cache_ttl_seconds,
+            stale_after_hours=settings.stale_after_hours,
+        )
+        health = HealthService(db, cache, redis_configured=redis_url is not None)
+        return cls(settings, db, cache, prices, market, health)
+
+    def load_initial_data(self) -> str:
+        """Import `CRYPTO_DATA_DIR` if set, else refresh from the provider; say what happened."""
+        settings = self.settings
+        try:
+            if settings.crypto_data_dir is not None:
+                results = self.market.import_paths([settings.crypto_data_dir])
+                new = [r for r in results if not r.skipped]
+                return (
+                    f"market data: {len(results)} file(s) in {settings.crypto_data_dir}, "
+                    f"{len(new)} imported, {len(results) - len(new)} unchanged"
+                )
+            if self.market.provider is not None:
+                symbols = self.market.symbols(None)
+                probe = self.market.refresh(symbols[:1])  # one try first: offline fails fast
+                if not probe[0].ok:
+                    return (
+                        f"market data: the provider could not be reached ({probe[0].message}); "
+                        "no market data could be loaded. Set CRYPTO_DATA_DIR to a folder of CSV "
+                        "files or run `crypto-assistant data import PATH`."
+                    )
+                refreshed = probe + self.market.refresh(symbols[1:])
+                ok = [r for r in refreshed if r.ok]
+                return (
+                    f"market data: refreshed {len(ok)}/{len(refreshed)} symbols from the provider"
+                )
+        except KnowledgeError as exc:
+            return f"market data: loading failed: {exc}"
+        return "market data: no CRYPTO_DATA_DIR and no provider; nothing loaded"
+
+    async def aclose(self) -> None:
+        """Close the cache and the pool."""
+        await self.cache.close()
+        self.db.close()

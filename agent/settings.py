@@ -1,0 +1,137 @@
+"""The one configuration class, read from the environment (and `.env`), validated at start-up.
+
+Every variable is documented in `.env.example` and the README's configuration table.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Literal
+
+from pydantic import Field, SecretStr, ValidationError, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    """Runtime configuration; unset optional services fall back to embedded ones."""
+
+    model_config = SettingsConfigDict(env_file=".env", extra="ignore", case_sensitive=False)
+
+    # storage
+    database_url: SecretStr | None = Field(
+        default=None, description="postgresql://... ; unset = embedded Postgres in DATA_HOME"
+    )
+    data_home: Path = Field(default=Path("var"), description="local state: embedded db, models")
+    db_pool_min: int = Field(default=1, ge=1, le=50)
+    db_pool_max: int = Field(default=10, ge=1, le=200)
+    db_timeout_seconds: float = Field(default=5.0, gt=0, le=120)
+    redis_url: SecretStr | None = Field(
+        default=None, description="redis://... ; unset = in-process"
+    )
+    cache_ttl_seconds: int = Field(default=300, ge=1, le=86_400)
+
+    # market data
+    crypto_data_dir: Path | None = Field(default=None, description="folder of OHLCV CSV files")
+    market_provider: Literal["yfinance", "none"] = "yfinance"
+    provider_timeout_seconds: float = Field(default=10.0, gt=0, le=120)
+    provider_retries: int = Field(default=3, ge=0, le=10)
+    stale_after_hours: float = Field(default=36.0, gt=0)
+    load_data_on_start: bool = True
+
+    # models
+    model_dir: Path | None = Field(
+        default=None, description="model artifacts; default DATA_HOME/models"
+    )
+
+    # api
+    host: str = "127.0.0.1"
+    port: int = Field(default=8000, ge=1, le=65_535)
+    admin_api_key: SecretStr | None = None
+    cors_origins: Annotated[list[str], NoDecode] = Field(default_factory=list)
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+
+    # LLM and tracing
+    llm_model: str | None = Field(
+        default=None, description="e.g. openai:gpt-4.1-mini; unset = offline"
+    )
+    openai_api_key: SecretStr | None = None
+    openai_base_url: str | None = None
+    anthropic_api_key: SecretStr | None = None
+    langsmith_tracing: bool = False
+    langsmith_api_key: SecretStr | None = None
+    langsmith_endpoint: str | None = None
+    langsmith_project: str = "crypto-assistant"
+
+    # Telegram
+    telegram_bot_token: SecretStr | None = None
+    telegram_allowed_users: Annotated[list[int], NoDecode] = Field(default_factory=list)
+    telegram_webhook_secret: SecretStr | None = None
+
+    @field_validator("database_url")
+    @classmethod
+    def _postgres_scheme(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None and value.get_secret_value().strip() == "":
+            return None
+        if value is not None and not value.get_secret_value().startswith(
+            ("postgresql://", "postgres://")
+        ):
+            raise ValueError("must start with postgresql:// (or be unset for the embedded server)")
+        return value
+
+    @field_validator("redis_url")
+    @classmethod
+    def _redis_scheme(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None and value.get_secret_value().strip() == "":
+            return None
+        if value is not None and not value.get_secret_value().startswith(
+            ("redis://", "rediss://", "unix://")
+        ):
+            raise ValueError("must start with redis://, rediss:// or unix:// (or be unset)")
+        return value
+
+    @field_validator("crypto_data_dir", mode="before")
+    @classmethod
+    def _empty_dir_is_none(cls, value: object) -> object:
+        return None if value == "" else value
+
+    @field_validator("cors_origins", "telegram_allowed_users", mode="before")
+    @classmethod
+    def _comma_separated(cls, value: object) -> object:
+        if isinstance(value, str):
+            return [part.strip() for part in value.split(",") if part.strip()]
+        return value
+
+    @field_validator("llm_model")
+    @classmethod
+    def _provider_prefixed(cls, value: str | None) -> str | None:
+        if value is None or value.strip() == "":
+            return None
+        if ":" not in value:
+            raise ValueError("must be provider:model, e.g. openai:gpt-4.1-mini or ollama:llama3.1")
+        return value
+
+    @property
+    def resolved_model_dir(self) -> Path:
+        """Where model artifacts live."""
+        return self.model_dir or self.data_home / "models"
+
+    @property
+    def embedded_pgdata(self) -> Path:
+        """Data folder of the embedded Postgres (kept across restarts)."""
+        return self.data_home / "pgdata"
+
+
+class SettingsError(Exception):
+    """Configuration cannot be used; the message lists each bad variable."""
+
+
+def load_settings(**overrides: object) -> Settings:
+    """Read settings, turning pydantic's report into one readable message per bad variable."""
+    try:
+        return Settings(**overrides)  # type: ignore[arg-type]
+    except ValidationError as exc:
+        lines = []
+        for err in exc.errors():
+            name = ".".join(str(p) for p in err["loc"]).upper() or "settings"
+            lines.append(f"  {name}: {err['msg']}")
+        raise SettingsError("Invalid configuration:\n" + "\n".join(lines)) from None

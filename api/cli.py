@@ -1,0 +1,180 @@
+"""`crypto-assistant`: the command line, a thin front-end over the agent's services."""
+
+from __future__ import annotations
+
+import logging
+import sys
+from pathlib import Path
+from typing import Annotated, Literal
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from agent.settings import Settings, SettingsError, load_settings
+
+Interval = Literal["1d", "1h"]
+
+app = typer.Typer(help="Crypto analysis assistant.", no_args_is_help=True, add_completion=False)
+db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
+data_app = typer.Typer(help="Market data.", no_args_is_help=True)
+app.add_typer(db_app, name="db")
+app.add_typer(data_app, name="data")
+console = Console()
+
+
+def _settings() -> Settings:
+    try:
+        return load_settings()
+    except SettingsError as exc:
+        console.print(f"[red]{exc}[/red]")
+        raise typer.Exit(2) from None
+
+
+def _progress() -> Progress:
+    return Progress(
+        TextColumn("[bold]{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TextColumn("{task.fields[item]}"),
+        TimeElapsedColumn(),
+        console=console,
+    )
+
+
+@db_app.command("upgrade")
+def db_upgrade() -> None:
+    """Apply pending migrations (also done at start-up)."""
+    from agent.errors import KnowledgeError
+    from agent.services import upgrade_database
+
+    settings = _settings()
+    try:
+        applied, version = upgrade_database(settings)
+    except KnowledgeError as exc:
+        console.print(f"[red]Migration failed:[/red] {exc}")
+        raise typer.Exit(1) from None
+    if applied:
+        console.print(f"Applied {len(applied)} migration(s): {', '.join(applied)}")
+    console.print(f"Schema at version {version}.")
+
+
+@data_app.command("import")
+def data_import(
+    paths: Annotated[list[Path], typer.Argument(help="CSV files or folders of them")],
+    force: Annotated[bool, typer.Option(help="re-import files seen before")] = False,
+) -> None:
+    """Load OHLCV CSV files; each file is all-or-nothing, bad rows are reported by line."""
+    from agent.errors import DataValidationError, KnowledgeError
+    from agent.services import Services
+
+    settings = _settings()
+    services = Services.build(settings)
+    failed = 0
+    try:
+        files = services.market.csv_files(paths)
+        table = Table("file", "symbol", "interval", "rows", "new/changed", "status")
+        with _progress() as progress:
+            task = progress.add_task("Importing", total=len(files), item="")
+            for path in files:
+                progress.update(task, item=path.name)
+                try:
+                    (res,) = services.market.import_paths([path], force=force)
+                    status = "unchanged (seen before)" if res.skipped else "ok"
+                    table.add_row(
+                        path.name, res.symbol, res.interval, str(res.rows), str(res.written), status
+                    )
+                except DataValidationError as exc:
+                    failed += 1
+                    table.add_row(path.name, "", "", "0", "0", "[red]rejected[/red]")
+                    console.print(f"[red]{path.name} rejected, nothing written:[/red]")
+                    for line, message in exc.problems[:20]:
+                        console.print(f"  line {line}: {message}")
+                    if len(exc.problems) > 20:
+                        console.print(f"  ... and {len(exc.problems) - 20} more")
+                except KnowledgeError as exc:
+                    failed += 1
+                    table.add_row(path.name, "", "", "0", "0", f"[red]{exc}[/red]")
+                progress.advance(task)
+        console.print(table)
+    except KnowledgeError as exc:
+        console.print(f"[red]{exc}[/red]")
+        failed += 1
+    finally:
+        services.db.close()
+    if failed:
+        raise typer.Exit(1)
+
+
+@data_app.command("refresh")
+def data_refresh(
+    symbols: Annotated[
+        list[str] | None, typer.Argument(help="symbols; default all supported")
+    ] = None,
+    interval: Annotated[Interval, typer.Option(help="1d or 1h")] = "1d",
+) -> None:
+    """Fetch new bars from the provider, incrementally since the last stored bar."""
+    from agent.errors import KnowledgeError, ServiceError
+    from agent.services import Services
+
+    services = Services.build(_settings())
+    try:
+        wanted = services.market.symbols(symbols)
+        table = Table("symbol", "interval", "fetched", "new/changed", "status")
+        failures = 0
+        with _progress() as progress:
+            task = progress.add_task("Refreshing", total=len(wanted), item="")
+            for symbol in wanted:
+                progress.update(task, item=symbol)
+                (res,) = services.market.refresh([symbol], interval)
+                failures += not res.ok
+                status = "ok" if res.ok else f"[yellow]stale: {res.message}[/yellow]"
+                table.add_row(symbol, interval, str(res.fetched), str(res.written), status)
+                progress.advance(task)
+        console.print(table)
+    except (KnowledgeError, ServiceError) as exc:
+        console.print(f"[red]{exc}[/red]")
+        raise typer.Exit(1) from None
+    finally:
+        services.db.close()
+    if failures:
+        console.print(
+            f"{failures} symbol(s) could not be refreshed; stored data is served, marked stale."
+        )
+        raise typer.Exit(1)
+
+
+@app.command("serve")
+def serve(
+    host: Annotated[str | None, typer.Option(help="bind address")] = None,
+    port: Annotated[int | None, typer.Option(help="port")] = None,
+) -> None:
+    """Serve the API (and, once present, the chat UI)."""
+    import uvicorn
+
+    from api.main import create_app
+
+    settings = _settings()
+    bind_host, bind_port = host or settings.host, port or settings.port
+    logging.basicConfig(
+        level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
+    shown = "127.0.0.1" if bind_host in ("0.0.0.0", "::") else bind_host  # noqa: S104
+    console.print(f"Serving on [bold]http://{shown}:{bind_port}[/bold]  (API docs: /docs)")
+    uvicorn.run(
+        create_app(settings), host=bind_host, port=bind_port, log_level=settings.log_level.lower()
+    )
+
+
+def main() -> None:
+    """Console-script entry point."""
+    try:
+        app()
+    except SettingsError as exc:
+        console.print(f"[red]{exc}[/red]")
+        sys.exit(2)
+
+
+if __name__ == "__main__":
+    main()

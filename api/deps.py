@@ -1,0 +1,30 @@
+"""FastAPI dependencies as `Annotated` aliases: routes ask for the service they need."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import Depends, Request
+
+from agent.health import HealthService
+from agent.market import MarketService
+from agent.services import Services
+
+
+def get_services(request: Request) -> Services:
+    """The services built once by the lifespan."""
+    services: Services = request.app.state.services
+    return services
+
+
+def get_market(request: Request) -> MarketService:
+    return get_services(request).market
+
+
+def get_health(request: Request) -> HealthService:
+    return get_services(request).health
+
+
+ServicesDep = Annotated[Services, Depends(get_services)]
+MarketDep = Annotated[MarketService, Depends(get_market)]
+HealthDep = Annotated[HealthService, Depends(get_health)]

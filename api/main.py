@@ -1,0 +1,62 @@
+"""The FastAPI application: lifespan builds the services once, routers per resource."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+import anyio
+from fastapi import FastAPI
+
+from agent.services import Services
+from agent.settings import Settings, load_settings
+from api.errors import install_error_handlers
+from api.routers import market, meta
+
+log = logging.getLogger(__name__)
+VERSION = "0.1.0"
+
+
+async def _load_market_data(services: Services) -> None:
+    message = await anyio.to_thread.run_sync(services.load_initial_data, abandon_on_cancel=True)
+    await services.market.invalidate_all()
+    log.warning(message) if "no market data" in message else log.info(message)
+
+
+def create_app(
+    settings: Settings | None = None,
+    services: Services | None = None,
+    *,
+    load_data: bool | None = None,
+) -> FastAPI:
+    """Build the app; tests pass ready `services`, production builds them from settings."""
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        own = services is None
+        active: Services = (
+            services
+            if services is not None
+            else await anyio.to_thread.run_sync(Services.build, settings or load_settings())
+        )
+        app.state.services = active
+        should_load = active.settings.load_data_on_start if load_data is None else load_data
+        async with anyio.create_task_group() as tasks:
+            if should_load:
+                tasks.start_soon(_load_market_data, active)
+            yield
+            tasks.cancel_scope.cancel()
+        if own:
+            await active.aclose()
+
+    app = FastAPI(
+        title="Crypto Analysis Assistant",
+        version=VERSION,
+        description="Answers about crypto markets from real engines; every number from a tool.",
+        lifespan=lifespan,
+    )
+    install_error_handlers(app)
+    app.include_router(meta.router)
+    app.include_router(market.router)
+    return app

@@ -1,0 +1,59 @@
+"""The `crypto-assistant` command line against a real database."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from api.cli import app
+from tests.factories import synthetic_bars, write_csv
+
+runner = CliRunner()
+
+
+@pytest.fixture
+def env(database_url: str, tmp_path: Path) -> dict[str, str]:
+    return {
+        "DATABASE_URL": database_url,
+        "DATA_HOME": str(tmp_path / "var"),
+        "MARKET_PROVIDER": "none",
+    }
+
+
+def test_db_upgrade_reports_the_schema_version(env: dict[str, str]) -> None:
+    first = runner.invoke(app, ["db", "upgrade"], env=env)
+    second = runner.invoke(app, ["db", "upgrade"], env=env)
+    assert first.exit_code == 0, first.output
+    assert "0001_market_data.sql" in first.output
+    assert "Schema at version 1" in second.output and "Applied" not in second.output
+
+
+def test_data_import_loads_a_folder_and_rejects_a_bad_file(
+    env: dict[str, str], tmp_path: Path
+) -> None:
+    folder = tmp_path / "prices"
+    folder.mkdir()
+    write_csv(folder, "BTC-USD.csv", synthetic_bars(40))
+    bad = write_csv(folder, "ETH-USD.csv", synthetic_bars(40))
+    text = bad.read_text().splitlines()
+    cells = text[5].split(",")
+    cells[2], cells[3] = cells[3], cells[2]  # high below low on line 6
+    text[5] = ",".join(cells)
+    bad.write_text("\n".join(text) + "\n")
+
+    res = runner.invoke(app, ["data", "import", str(folder)], env=env)
+    assert res.exit_code == 1
+    assert "ETH-USD.csv rejected, nothing written" in res.output
+    assert "line 6: high is below low" in res.output
+    assert "BTC-USD.csv" in res.output
+
+    listing = runner.invoke(app, ["data", "import", str(folder / "BTC-USD.csv")], env=env)
+    assert "unchanged" in listing.output
+
+
+def test_bad_configuration_is_reported_clearly(env: dict[str, str]) -> None:
+    res = runner.invoke(app, ["db", "upgrade"], env={**env, "DATABASE_URL": "mysql://x"})
+    assert res.exit_code == 2
+    assert "DATABASE_URL" in res.output and "postgresql://" in res.output
