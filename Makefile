@@ -42,6 +42,7 @@ bench: setup
 	$(BIN)/python benchmarks/bench_import.py
 	$(BIN)/python benchmarks/bench_historical.py
 	$(BIN)/python benchmarks/bench_technical_panel.py
+	$(BIN)/python benchmarks/bench_technical_api.py
 
 clean:
 	rm -rf $(VENV) .mypy_cache .pytest_cache .ruff_cache

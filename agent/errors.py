@@ -18,8 +18,8 @@ class NotFoundError(ServiceError):
     """The thing asked for does not exist (no stored data for the range, no such job)."""
 
 
-# The store's errors are part of the agent's public surface, so front-ends translate them
-# without importing `knowledge` themselves.
+# The store's and engines' errors are part of the agent's public surface, so front-ends translate them
+# without importing `knowledge` or `tools` themselves.
 from knowledge.errors import (  # noqa: E402
     DatabaseUnavailableError,
     DataValidationError,
@@ -29,10 +29,20 @@ from knowledge.errors import (  # noqa: E402
     ProviderError,
     UnknownSymbolError,
 )
+from tools.errors import (  # noqa: E402
+    ChartRenderError,
+    InsufficientDataError,
+    InvalidBarsError,
+    ToolError,
+    UnknownIndicatorError,
+)
 
 __all__ = [
+    "ChartRenderError",
     "DataValidationError",
     "DatabaseUnavailableError",
+    "InsufficientDataError",
+    "InvalidBarsError",
     "InvalidRequestError",
     "KnowledgeError",
     "MigrationError",
@@ -40,5 +50,7 @@ __all__ = [
     "NotFoundError",
     "ProviderError",
     "ServiceError",
+    "ToolError",
+    "UnknownIndicatorError",
     "UnknownSymbolError",
 ]

@@ -10,6 +10,7 @@ from typing import Any
 from agent.health import HealthService
 from agent.market import MarketService
 from agent.settings import Settings
+from agent.technical import TechnicalService
 from knowledge.cache import SafeCache, make_cache
 from knowledge.database import Database, start_embedded_postgres
 from knowledge.errors import KnowledgeError
@@ -61,6 +62,7 @@ class Services:
     cache: SafeCache
     prices: PriceRepository
     market: MarketService
+    technical: TechnicalService
     health: HealthService
     started_at: float = field(default_factory=time.time)
 
@@ -85,8 +87,9 @@ class Services:
             cache_ttl=settings.cache_ttl_seconds,
             stale_after_hours=settings.stale_after_hours,
         )
+        technical = TechnicalService(prices, cache, cache_ttl=settings.cache_ttl_seconds)
         health = HealthService(db, cache, redis_configured=redis_url is not None)
-        return cls(settings, db, cache, prices, market, health)
+        return cls(settings, db, cache, prices, market, technical, health)
 
     def load_initial_data(self) -> str:
         """Import `CRYPTO_DATA_DIR` if set, else refresh from the provider; say what happened."""

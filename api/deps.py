@@ -9,6 +9,7 @@ from fastapi import Depends, Request
 from agent.health import HealthService
 from agent.market import MarketService
 from agent.services import Services
+from agent.technical import TechnicalService
 
 
 def get_services(request: Request) -> Services:
@@ -21,10 +22,15 @@ def get_market(request: Request) -> MarketService:
     return get_services(request).market
 
 
+def get_technical(request: Request) -> TechnicalService:
+    return get_services(request).technical
+
+
 def get_health(request: Request) -> HealthService:
     return get_services(request).health
 
 
 ServicesDep = Annotated[Services, Depends(get_services)]
 MarketDep = Annotated[MarketService, Depends(get_market)]
+TechnicalDep = Annotated[TechnicalService, Depends(get_technical)]
 HealthDep = Annotated[HealthService, Depends(get_health)]

@@ -14,11 +14,15 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from agent.errors import (
+    ChartRenderError,
     DatabaseUnavailableError,
     DataValidationError,
+    InsufficientDataError,
     InvalidRequestError,
     KnowledgeError,
     NotFoundError,
+    ToolError,
+    UnknownIndicatorError,
     UnknownSymbolError,
 )
 
@@ -62,6 +66,26 @@ def install_error_handlers(app: FastAPI) -> None:
     async def _store(_: Request, exc: KnowledgeError) -> JSONResponse:
         log.error("store error: %s", exc)
         return _json(500, "store_error", "The data store could not answer this request.")
+
+    @app.exception_handler(UnknownIndicatorError)
+    async def _unknown_indicator(_: Request, exc: UnknownIndicatorError) -> JSONResponse:
+        return _json(
+            422, "unknown_indicator", str(exc), {"unknown": exc.unknown, "valid": exc.valid}
+        )
+
+    @app.exception_handler(InsufficientDataError)
+    async def _too_little(_: Request, exc: InsufficientDataError) -> JSONResponse:
+        return _json(422, "insufficient_data", str(exc))
+
+    @app.exception_handler(ChartRenderError)
+    async def _chart(_: Request, exc: ChartRenderError) -> JSONResponse:
+        log.error("chart rendering failed: %s", exc)
+        return _json(503, "chart_unavailable", "Charts cannot be rendered right now.")
+
+    @app.exception_handler(ToolError)
+    async def _tool(_: Request, exc: ToolError) -> JSONResponse:
+        log.error("engine error: %s", exc)
+        return _json(500, "engine_error", "An analysis engine failed on this request.")
 
     @app.exception_handler(RequestValidationError)
     async def _validation(_: Request, exc: RequestValidationError) -> JSONResponse:

@@ -12,7 +12,7 @@ from fastapi import FastAPI
 from agent.services import Services
 from agent.settings import Settings, load_settings
 from api.errors import install_error_handlers
-from api.routers import market, meta
+from api.routers import market, meta, technical
 
 log = logging.getLogger(__name__)
 VERSION = "0.1.0"
@@ -59,4 +59,5 @@ def create_app(
     install_error_handlers(app)
     app.include_router(meta.router)
     app.include_router(market.router)
+    app.include_router(technical.router)
     return app

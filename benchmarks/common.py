@@ -2,12 +2,19 @@
 
 from __future__ import annotations
 
+import os
+import re
+import socket
+import subprocess
 import sys
 import tempfile
+import time
 import warnings
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+
+import httpx
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
@@ -35,3 +42,74 @@ def scratch_postgres() -> Iterator[str]:
         yield server.get_uri()
     finally:
         server.cleanup()
+
+
+def free_port() -> int:
+    """A TCP port on 127.0.0.1 that nothing listens on now."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@contextmanager
+def served_app(env: dict[str, str], ready_path: str, timeout: float = 90) -> Iterator[str]:
+    """Run `crypto-assistant serve` in its own process; yield its base URL once `ready_path` is 200."""
+    port = free_port()
+    server = subprocess.Popen(
+        [str(ROOT / ".venv/bin/crypto-assistant"), "serve", "--port", str(port)],
+        env={**os.environ, "LOG_LEVEL": "WARNING", **env},
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + timeout
+        while True:
+            try:
+                if httpx.get(base + ready_path, timeout=5).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                pass
+            if time.monotonic() > deadline:
+                raise RuntimeError("the server did not become ready")
+            time.sleep(0.3)
+        yield base
+    finally:
+        server.terminate()
+        server.wait(10)
+
+
+def wrk(url: str, seconds: int, connections: int, script: Path | None = None) -> dict[str, float]:
+    """Run wrk (1 thread) and return req/s, p50 and p99 in ms, and the non-2xx count."""
+    cmd = ["wrk", "-t1", f"-c{connections}", f"-d{seconds}s", "--latency"]
+    if script:
+        cmd += ["-s", str(script)]
+    out = subprocess.run([*cmd, url], capture_output=True, text=True, check=True).stdout
+    units = {"us": 0.001, "ms": 1.0, "s": 1000.0}
+
+    def latency(pct: str) -> float:
+        m = re.search(rf"^\s+{pct}%\s+([\d.]+)(us|ms|s)\s*$", out, re.M)
+        return float(m.group(1)) * units[m.group(2)] if m else float("nan")
+
+    rps = re.search(r"Requests/sec:\s+([\d.]+)", out)
+    non2xx = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
+    return {
+        "rps": float(rps.group(1)) if rps else float("nan"),
+        "p50": latency("50"),
+        "p99": latency("99"),
+        "errors": float(non2xx.group(1)) if non2xx else 0.0,
+    }
+
+
+def price_folder(folder: Path, synthetic: bool) -> Path:
+    """Put BTC-USD.csv in `folder`: the shared real file, or seeded synthetic bars."""
+    import shutil
+
+    if synthetic or not (SHARED_PRICES / "BTC-USD.csv").exists():
+        sys.path.insert(0, str(ROOT))
+        from tests.factories import synthetic_bars, write_csv
+
+        write_csv(folder, "BTC-USD.csv", synthetic_bars(4000, start="2014-09-17"))
+    else:
+        shutil.copy(SHARED_PRICES / "BTC-USD.csv", folder / "BTC-USD.csv")
+    return folder

@@ -1,0 +1,96 @@
+"""Technical-analysis service: reads bars up to `as_of`, runs the indicator engine, caches reports."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from datetime import UTC, date, datetime, time
+from typing import Any
+
+import anyio
+
+from agent.errors import NotFoundError
+from knowledge.cache import SafeCache
+from knowledge.market.repository import Interval, PriceRepository
+from knowledge.market.symbols import resolve
+from tools.indicators import IndicatorParams, TechnicalEngine, TechnicalReport, resolve_groups
+
+__all__ = ["IndicatorParams", "TechnicalReport", "TechnicalService", "as_of_bound"]
+
+# Enough history that every indicator has converged; a fixed window keeps a report for a given
+# `as_of` reproducible whatever was stored before it.
+HISTORY_BARS = 5000
+
+
+def as_of_bound(as_of: date | datetime | None) -> datetime | None:
+    """A date means the end of that UTC day; a naive datetime is UTC."""
+    if as_of is None:
+        return None
+    if isinstance(as_of, datetime):
+        return as_of if as_of.tzinfo else as_of.replace(tzinfo=UTC)
+    return datetime.combine(as_of, time.max, UTC)
+
+
+class TechnicalService:
+    """The one way front-ends and agent tools get a technical report."""
+
+    def __init__(
+        self,
+        prices: PriceRepository,
+        cache: SafeCache,
+        engine: TechnicalEngine | None = None,
+        cache_ttl: int = 300,
+    ) -> None:
+        self.prices = prices
+        self.cache = cache
+        self.engine = engine or TechnicalEngine()
+        self.cache_ttl = cache_ttl
+
+    async def report(
+        self,
+        symbol_text: str,
+        *,
+        interval: Interval = "1d",
+        as_of: date | datetime | None = None,
+        indicators: list[str] | None = None,
+        params: IndicatorParams | None = None,
+    ) -> dict[str, Any]:
+        """The JSON report (values, signals, summary, levels, patterns) for one symbol."""
+        coin = resolve(symbol_text)
+        groups = resolve_groups(indicators)  # unknown names fail before any work
+        bound = as_of_bound(as_of)
+        settings = params or self.engine.params
+        gen = await self.cache.get_json(f"gen:{coin.symbol}:{interval}") or 0
+        fingerprint = hashlib.sha256(
+            json.dumps([groups, settings.model_dump(mode="json")], sort_keys=True).encode()
+        ).hexdigest()[:16]
+        when = bound.isoformat() if bound else "latest"
+        key = f"ta:{coin.symbol}:{interval}:{when}:{fingerprint}:{gen}"
+        cached = await self.cache.get_json(key)
+        if cached is not None:
+            return dict(cached)
+        body = await anyio.to_thread.run_sync(
+            self._report, coin.symbol, interval, bound, groups, settings
+        )
+        await self.cache.set_json(key, body, self.cache_ttl)
+        return body
+
+    def _report(
+        self,
+        symbol: str,
+        interval: Interval,
+        bound: datetime | None,
+        groups: tuple[str, ...],
+        params: IndicatorParams,
+    ) -> dict[str, Any]:
+        bars = self.prices.read(symbol, interval, as_of=bound, limit=HISTORY_BARS)
+        if bars.empty:
+            when = f" at or before {bound.isoformat()}" if bound else ""
+            raise NotFoundError(
+                f"No {interval} data stored for {symbol}{when}. Load some with "
+                "`crypto-assistant data import FILE` or `crypto-assistant data refresh`."
+            )
+        report = self.engine.analyze(
+            bars, symbol=symbol, interval=interval, as_of=bound, indicators=groups, params=params
+        )
+        return report.model_dump(mode="json")

@@ -1,0 +1,43 @@
+"""Technical analysis: indicator values, signals with reasons, a summary stance, levels."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+
+from agent.technical import IndicatorParams, TechnicalReport
+from api.deps import TechnicalDep
+from api.schemas import ERRORS
+
+router = APIRouter(tags=["technical analysis"])
+
+IndicatorName = Annotated[str, StringConstraints(min_length=1, max_length=32)]
+
+
+class TechnicalRequest(BaseModel):
+    """What to analyse; `as_of` bounds the bars used (a date means the end of that UTC day)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    symbol: str = Field(min_length=1, max_length=32, examples=["BTC-USD", "eth"])
+    as_of: date | datetime | None = None
+    interval: Literal["1d", "1h"] = "1d"
+    indicators: list[IndicatorName] | None = Field(
+        default=None, max_length=20, examples=[["rsi", "macd", "bbands"]]
+    )
+    params: IndicatorParams | None = None
+
+
+@router.post("/technical", response_model=TechnicalReport, responses=ERRORS)
+async def technical(body: TechnicalRequest, service: TechnicalDep) -> Any:
+    """Indicators from TA-Lib on stored bars up to `as_of`, with buy/sell/hold rules and reasons."""
+    return await service.report(
+        body.symbol,
+        interval=body.interval,
+        as_of=body.as_of,
+        indicators=body.indicators,
+        params=body.params,
+    )

@@ -1,0 +1,103 @@
+"""Input side of the engine: validate an OHLCV frame and cut it at `as_of`.
+
+Everything downstream works on `BarArrays` (a UTC index plus contiguous float64 arrays), so
+the point-in-time cut happens in exactly one place.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime, time
+
+import numpy as np
+import pandas as pd
+
+from tools.errors import InsufficientDataError, InvalidBarsError
+
+COLUMNS: tuple[str, ...] = ("open", "high", "low", "close", "volume")
+
+AsOf = datetime | date | pd.Timestamp | str | None
+
+
+@dataclass(frozen=True, slots=True)
+class BarArrays:
+    """OHLCV bars cut at `as_of`, as a UTC index plus contiguous float64 arrays."""
+
+    index: pd.DatetimeIndex
+    open: np.ndarray
+    high: np.ndarray
+    low: np.ndarray
+    close: np.ndarray
+    volume: np.ndarray
+
+    @property
+    def n(self) -> int:
+        """Number of bars."""
+        return len(self.close)
+
+
+def to_utc_timestamp(as_of: AsOf) -> pd.Timestamp | None:
+    """Turn `as_of` into a UTC timestamp; a naive value is read as UTC.
+
+    A bare `date` (or a date-only string) means the end of that UTC day, so every bar stamped
+    on that day is included.
+    """
+    if as_of is None:
+        return None
+    if isinstance(as_of, date) and not isinstance(as_of, datetime):
+        as_of = datetime.combine(as_of, time.max)
+    elif isinstance(as_of, str) and len(as_of.strip()) == 10:
+        as_of = datetime.combine(date.fromisoformat(as_of.strip()), time.max)
+    ts = pd.Timestamp(as_of)
+    return ts.tz_localize("UTC") if ts.tzinfo is None else ts.tz_convert("UTC")
+
+
+def prepare_bars(bars: pd.DataFrame, as_of: AsOf = None) -> BarArrays:
+    """Validate an OHLCV frame and keep only the bars with index <= `as_of`.
+
+    Raises `InvalidBarsError` when the frame breaks the input contract and
+    `InsufficientDataError` when no bar is left.
+    """
+    if not isinstance(bars, pd.DataFrame):
+        raise InvalidBarsError("bars must be a pandas DataFrame")
+    index = bars.index
+    if not isinstance(index, pd.DatetimeIndex):
+        raise InvalidBarsError("bars must have a DatetimeIndex")
+    lower = {str(c).lower(): c for c in bars.columns}
+    missing = [c for c in COLUMNS if c not in lower]
+    if missing:
+        raise InvalidBarsError(f"bars are missing column(s): {', '.join(missing)}")
+    if len(index) == 0:
+        raise InsufficientDataError("no bars given")
+    if not index.is_monotonic_increasing or not index.is_unique:
+        raise InvalidBarsError("bar index must be ascending and unique")
+    if index.tz is None:
+        index = index.tz_localize("UTC")
+    elif str(index.tz) != "UTC":
+        index = index.tz_convert("UTC")
+
+    stop = len(index)
+    cutoff = to_utc_timestamp(as_of)
+    if cutoff is not None:
+        stop = int(index.searchsorted(cutoff, side="right"))
+        if stop == 0:
+            first = index[0].isoformat()
+            raise InsufficientDataError(
+                f"no bars at or before {cutoff.isoformat()} (first {first})"
+            )
+
+    columns = [lower[name] for name in COLUMNS]
+    if len(bars.columns) == len(COLUMNS):
+        # One conversion of the whole frame: the transposed copy gives contiguous rows.
+        matrix = np.ascontiguousarray(bars.to_numpy(dtype=np.float64).T)
+        position = {column: i for i, column in enumerate(bars.columns)}
+        rows = [matrix[position[column], :stop] for column in columns]
+        finite = bool(np.isfinite(matrix[:, :stop]).all())
+    else:
+        rows = [np.ascontiguousarray(bars[c].to_numpy(dtype=np.float64)[:stop]) for c in columns]
+        finite = all(bool(np.isfinite(row).all()) for row in rows)
+    if not finite:
+        bad = [name for name, row in zip(COLUMNS, rows, strict=True) if not np.isfinite(row).all()]
+        raise InvalidBarsError(f"column(s) {', '.join(bad)} hold NaN or infinite values")
+    kept = index if stop == len(index) else index[:stop]
+    return BarArrays(kept, *rows)
