@@ -106,10 +106,16 @@ class Services:
                 symbols = self.market.symbols(None)
                 probe = self.market.refresh(symbols[:1])  # one try first: offline fails fast
                 if not probe[0].ok:
+                    stored = len(self.prices.coverage())
+                    outcome = (
+                        f"serving the {stored} stored series, marked stale"
+                        if stored
+                        else "no market data could be loaded. Set CRYPTO_DATA_DIR to a folder of "
+                        "CSV files or run `crypto-assistant data import PATH`"
+                    )
                     return (
                         f"market data: the provider could not be reached ({probe[0].message}); "
-                        "no market data could be loaded. Set CRYPTO_DATA_DIR to a folder of CSV "
-                        "files or run `crypto-assistant data import PATH`."
+                        f"{outcome}."
                     )
                 refreshed = probe + self.market.refresh(symbols[1:])
                 ok = [r for r in refreshed if r.ok]

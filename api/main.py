@@ -21,7 +21,10 @@ VERSION = "0.1.0"
 async def _load_market_data(services: Services) -> None:
     message = await anyio.to_thread.run_sync(services.load_initial_data, abandon_on_cancel=True)
     await services.market.invalidate_all()
-    log.warning(message) if "no market data" in message else log.info(message)
+    if "could not" in message or "failed" in message:
+        log.warning(message)
+    else:
+        log.info(message)
 
 
 def create_app(

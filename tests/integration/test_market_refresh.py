@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Iterator
+from pathlib import Path
 
 import pandas as pd
 import pytest
@@ -14,6 +16,7 @@ from agent.settings import Settings
 from api.cli import app as cli
 from api.main import create_app
 from knowledge.market.yahoo import YFinanceProvider
+from tests.factories import synthetic_bars, write_csv
 from tests.fakes.yahoo_server import FakeYahoo
 
 
@@ -81,3 +84,33 @@ def test_cli_refresh_reports_each_symbol(
     assert res.exit_code == 1, res.output
     assert "BTC-USD" in res.output and "ETH-USD" in res.output
     assert "stale" in res.output and "1 symbol(s) could not be refreshed" in res.output
+
+
+def test_start_up_without_data_or_provider_says_so(
+    services_on_yahoo: Services, yahoo: FakeYahoo
+) -> None:
+    yahoo.fail_always(500)
+    message = services_on_yahoo.load_initial_data()
+    assert "provider could not be reached" in message
+    assert "no market data could be loaded" in message
+    assert "CRYPTO_DATA_DIR" in message
+
+
+def test_start_up_imports_crypto_data_dir_in_the_background(
+    make_settings: Callable[..., Settings], tmp_path: Path
+) -> None:
+    folder = tmp_path / "prices"
+    folder.mkdir()
+    write_csv(folder, "SOL-USD.csv", synthetic_bars(30))
+    settings = make_settings(crypto_data_dir=folder, load_data_on_start=True)
+    services = Services.build(settings)
+    with TestClient(create_app(settings, services)) as client:
+        deadline = time.monotonic() + 20
+        rows = 0
+        while time.monotonic() < deadline and rows == 0:
+            coins = {c["symbol"]: c for c in client.get("/cryptocurrencies").json()}
+            rows = coins["SOL-USD"]["rows"]
+            time.sleep(0.1)
+        assert rows == 30
+        assert client.get("/historical-data/sol").status_code == 200
+    services.db.close()
