@@ -43,6 +43,7 @@ bench: setup
 	$(BIN)/python benchmarks/bench_historical.py
 	$(BIN)/python benchmarks/bench_technical_panel.py
 	$(BIN)/python benchmarks/bench_technical_api.py
+	$(BIN)/python benchmarks/bench_chat_offline.py
 
 clean:
 	rm -rf $(VENV) .mypy_cache .pytest_cache .ruff_cache

@@ -144,6 +144,53 @@ class MarketService:
             "rows": rows,
         }
 
+    async def price_summary(
+        self,
+        symbol_text: str,
+        period_days: int = 1,
+        interval: Interval = "1d",
+        as_of: datetime | None = None,
+    ) -> dict[str, Any]:
+        """Last close and the change over `period_days`, with the range's high and low."""
+        coin = resolve(symbol_text)
+        return await anyio.to_thread.run_sync(
+            self._price_summary, coin.symbol, coin.name, period_days, interval, as_of
+        )
+
+    def _price_summary(
+        self, symbol: str, name: str, period_days: int, interval: Interval, as_of: datetime | None
+    ) -> dict[str, Any]:
+        with self.prices.db.connection() as conn:
+            last = self.prices.read(symbol, interval, as_of=as_of, limit=1, conn=conn)
+            if last.empty:
+                raise NotFoundError(
+                    f"No {interval} data stored for {symbol}. Load some with "
+                    "`crypto-assistant data import FILE` or `crypto-assistant data refresh`."
+                )
+            end = last.index[-1]
+            start = end - timedelta(days=period_days)
+            window = self.prices.read(symbol, interval, start=start, end=end, conn=conn)
+            freshness = self.freshness(symbol, interval, conn=conn)
+        first_close = float(window["close"].iloc[0])
+        close = float(window["close"].iloc[-1])
+        fmt = "%Y-%m-%d" if interval == "1d" else "%Y-%m-%d %H:%M UTC"
+        return {
+            "symbol": symbol,
+            "name": name,
+            "interval": interval,
+            "as_of": end.strftime(fmt),
+            "close": round(close, 8),
+            "period_days": period_days,
+            "period_start": window.index[0].strftime(fmt),
+            "start_close": round(first_close, 8),
+            "change": round(close - first_close, 8),
+            "change_pct": round((close / first_close - 1) * 100, 2),
+            "high": round(float(window["high"].max()), 8),
+            "low": round(float(window["low"].min()), 8),
+            "stale": freshness.stale,
+            "freshness": freshness.reason,
+        }
+
     async def invalidate(self, symbol: str, interval: str) -> None:
         """Bump the data generation so cached reads of this series are no longer used."""
         key = f"gen:{symbol}:{interval}"

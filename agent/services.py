@@ -7,6 +7,7 @@ import time
 from dataclasses import dataclass, field
 from typing import Any
 
+from agent.chat import ChatService
 from agent.health import HealthService
 from agent.market import MarketService
 from agent.settings import Settings
@@ -64,13 +65,17 @@ class Services:
     market: MarketService
     technical: TechnicalService
     health: HealthService
+    dsn: str = field(default="", repr=False)
+    chat: ChatService | None = None
+    memory: Any = None
     started_at: float = field(default_factory=time.time)
 
     @classmethod
     def build(cls, settings: Settings, provider: MarketDataProvider | None = None) -> Services:
         """Open the pool (embedded Postgres when no URL), apply migrations, wire the services."""
+        dsn = database_url(settings)
         db = Database(
-            database_url(settings),
+            dsn,
             min_size=settings.db_pool_min,
             max_size=settings.db_pool_max,
             timeout=settings.db_timeout_seconds,
@@ -89,7 +94,24 @@ class Services:
         )
         technical = TechnicalService(prices, cache, cache_ttl=settings.cache_ttl_seconds)
         health = HealthService(db, cache, redis_configured=redis_url is not None)
-        return cls(settings, db, cache, prices, market, technical, health)
+        return cls(settings, db, cache, prices, market, technical, health, dsn=dsn)
+
+    async def start_chat(self) -> ChatService:
+        """Build the chat graph once, with its Postgres checkpointer, tools and LLM."""
+        if self.chat is None:
+            from agent.graph import build_graph
+            from agent.llm import make_chat_model
+            from agent.memory import ThreadMemory
+            from agent.tools import build_tools
+            from agent.tracing import Tracing
+
+            memory = ThreadMemory(self.dsn, timeout=self.settings.db_timeout_seconds)
+            saver = await memory.open()
+            tools = build_tools(self.market, self.technical)
+            graph = build_graph(self.settings, tools, make_chat_model(self.settings), saver)
+            self.memory = memory
+            self.chat = ChatService(graph, self.settings, Tracing(self.settings))
+        return self.chat
 
     def load_initial_data(self) -> str:
         """Import `CRYPTO_DATA_DIR` if set, else refresh from the provider; say what happened."""
@@ -127,6 +149,10 @@ class Services:
         return "market data: no CRYPTO_DATA_DIR and no provider; nothing loaded"
 
     async def aclose(self) -> None:
-        """Close the cache and the pool."""
+        """Close the chat memory, the cache and the pool."""
+        if self.memory is not None:
+            await self.memory.close()
+        if self.chat is not None:
+            self.chat.tracing.flush()
         await self.cache.close()
         self.db.close()

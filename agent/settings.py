@@ -57,6 +57,17 @@ class Settings(BaseSettings):
     openai_api_key: SecretStr | None = None
     openai_base_url: str | None = None
     anthropic_api_key: SecretStr | None = None
+    llm_timeout_seconds: float = Field(default=20.0, gt=0, le=300)
+    llm_max_retries: int = Field(default=1, ge=0, le=5)
+    llm_max_tokens: int = Field(default=6000, ge=256, le=200_000, description="per turn")
+
+    # limits of one chat turn
+    max_tool_calls: int = Field(default=8, ge=1, le=50)
+    tool_timeout_seconds: float = Field(default=20.0, gt=0, le=300)
+    turn_timeout_seconds: float = Field(default=60.0, gt=0, le=600)
+    max_message_chars: int = Field(default=2000, ge=10, le=20_000)
+    history_messages: int = Field(default=20, ge=2, le=200, description="kept per thread")
+
     langsmith_tracing: bool = False
     langsmith_api_key: SecretStr | None = None
     langsmith_endpoint: str | None = None

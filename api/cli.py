@@ -145,6 +145,59 @@ def data_refresh(
         raise typer.Exit(1)
 
 
+@app.command("chat")
+def chat(
+    thread: Annotated[str | None, typer.Option(help="thread id to continue")] = None,
+) -> None:
+    """A terminal conversation with the same agent (type 'exit' to leave)."""
+    import asyncio
+    import uuid
+
+    from rich.markdown import Markdown
+
+    from agent.errors import InvalidRequestError
+    from agent.services import Services
+
+    settings = _settings()
+    thread_id = thread or f"cli-{uuid.uuid4().hex[:12]}"
+
+    async def conversation() -> None:
+        services = Services.build(settings)
+        service = await services.start_chat()
+        mode = "with " + settings.llm_model if settings.llm_model else "offline, no language model"
+        console.print(f"[bold]Crypto assistant[/bold] ({mode}); thread {thread_id}. 'exit' leaves.")
+        try:
+            while True:
+                text = await asyncio.to_thread(console.input, "[bold cyan]you>[/bold cyan] ")
+                if text.strip().lower() in {"exit", "quit", ":q"}:
+                    break
+                if not text.strip():
+                    continue
+                try:
+                    with console.status("thinking...") as status:
+                        async for event in service.astream(thread_id, text, surface="cli"):
+                            if event.type == "tool_start":
+                                status.update(f"running {event.data['name']}...")
+                            elif event.type == "tool_result":
+                                ok = (
+                                    "[green]ok[/green]" if event.data["ok"] else "[red]failed[/red]"
+                                )
+                                console.print(
+                                    f"  [dim]{event.data['name']} {ok} ({event.data['ms']:.0f} ms)[/dim]"
+                                )
+                            elif event.type == "final":
+                                console.print(Markdown(event.data["answer"]))
+                except InvalidRequestError as exc:
+                    console.print(f"[yellow]{exc}[/yellow]")
+        finally:
+            await services.aclose()
+
+    try:
+        asyncio.run(conversation())
+    except (EOFError, KeyboardInterrupt):
+        console.print()
+
+
 @app.command("serve")
 def serve(
     host: Annotated[str | None, typer.Option(help="bind address")] = None,

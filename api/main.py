@@ -12,7 +12,7 @@ from fastapi import FastAPI
 from agent.services import Services
 from agent.settings import Settings, load_settings
 from api.errors import install_error_handlers
-from api.routers import market, meta, technical
+from api.routers import chat, market, meta, technical
 
 log = logging.getLogger(__name__)
 VERSION = "0.1.0"
@@ -44,6 +44,7 @@ def create_app(
             else await anyio.to_thread.run_sync(Services.build, settings or load_settings())
         )
         app.state.services = active
+        await active.start_chat()
         should_load = active.settings.load_data_on_start if load_data is None else load_data
         async with anyio.create_task_group() as tasks:
             if should_load:
@@ -63,4 +64,5 @@ def create_app(
     app.include_router(meta.router)
     app.include_router(market.router)
     app.include_router(technical.router)
+    app.include_router(chat.router)
     return app

@@ -18,7 +18,8 @@ class Coin:
 
     @property
     def ticker(self) -> str:
-        return self.symbol.split("-")[0]
+        """BTC for BTC-USD (Yahoo's disambiguating digits dropped: UNI7083-USD -> UNI)."""
+        return re.sub(r"\d+$", "", self.symbol.split("-")[0])
 
 
 CATALOGUE: tuple[Coin, ...] = (

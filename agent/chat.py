@@ -1,0 +1,161 @@
+"""`ChatService`: the only way a front-end talks to the brain (reply and streaming reply)."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import uuid
+from collections.abc import AsyncIterator
+from typing import Any, Literal
+
+from langchain_core.messages import HumanMessage
+from pydantic import BaseModel, Field
+
+from agent.errors import InvalidRequestError
+from agent.settings import Settings
+from agent.tracing import Tracing
+
+log = logging.getLogger(__name__)
+Surface = Literal["api", "web", "telegram", "cli", "studio"]
+
+
+class ToolUse(BaseModel):
+    """One tool call of the turn: what was asked, whether it worked, what it returned."""
+
+    name: str
+    args: dict[str, Any]
+    ok: bool
+    error: str | None = None
+    ms: float = 0.0
+    result: Any = None
+
+
+class ChatResult(BaseModel):
+    """A finished turn: the grounded answer and everything needed to audit it."""
+
+    thread_id: str
+    answer: str
+    tools_used: list[ToolUse] = Field(default_factory=list)
+    sources: list[dict[str, Any]] = Field(default_factory=list)
+    grounded: bool
+    grounding: dict[str, Any] = Field(default_factory=dict)
+    mode: Literal["llm", "offline"]
+    notes: list[str] = Field(default_factory=list)
+    trace_id: str | None = None
+
+
+class ChatEvent(BaseModel):
+    """A streamed step: tool_start, tool_result, token, or final (with the result)."""
+
+    type: Literal["tool_start", "tool_result", "token", "final"]
+    data: dict[str, Any] = Field(default_factory=dict)
+
+
+class ChatService:
+    """Runs one graph for every surface; threads are checkpointed in Postgres."""
+
+    def __init__(self, graph: Any, settings: Settings, tracing: Tracing) -> None:
+        self.graph = graph
+        self.settings = settings
+        self.tracing = tracing
+
+    def _check(self, text: str) -> str:
+        cleaned = text.strip()
+        if not cleaned:
+            raise InvalidRequestError("the message is empty")
+        if len(cleaned) > self.settings.max_message_chars:
+            raise InvalidRequestError(
+                f"the message is longer than {self.settings.max_message_chars} characters"
+            )
+        return cleaned
+
+    async def astream(
+        self, thread_id: str, text: str, surface: Surface = "api", user: str | None = None
+    ) -> AsyncIterator[ChatEvent]:
+        """Yield tool steps and answer tokens as they happen, then the final result."""
+        question = self._check(text)
+        run_id = uuid.uuid4()
+        tracing_on = self.tracing.enabled
+        config: dict[str, Any] = {
+            "configurable": {"thread_id": thread_id},
+            "metadata": {
+                "thread_id": thread_id,
+                "surface": surface,
+                "user_id": user or "anonymous",
+            },
+            "callbacks": self.tracing.callbacks(),
+            "run_name": "chat_turn",
+            "run_id": run_id,
+            "recursion_limit": 30,
+        }
+        turn_input: dict[str, Any] = {
+            "messages": [HumanMessage(question)],
+            "question": question,
+            "mode": None,
+            "plan": None,
+            "pending": [],
+            "results": [],
+            "scratch": [],
+            "answer": "",
+            "grounding": {},
+            "notes": [],
+            "llm_rounds": 0,
+            "llm_tokens": 0,
+        }
+        try:
+            async with asyncio.timeout(self.settings.turn_timeout_seconds):
+                async for chunk in self.graph.astream(
+                    turn_input, config, stream_mode="custom", durability="exit"
+                ):
+                    yield ChatEvent(
+                        type=chunk["type"], data={k: v for k, v in chunk.items() if k != "type"}
+                    )
+        except TimeoutError:
+            raise InvalidRequestError(
+                f"this question took longer than {self.settings.turn_timeout_seconds:g} s; "
+                "try a narrower one"
+            ) from None
+        finally:
+            if tracing_on:
+                await asyncio.to_thread(self.tracing.flush)
+        state = (await self.graph.aget_state(config)).values
+        result = ChatResult(
+            thread_id=thread_id,
+            answer=state.get("answer", ""),
+            tools_used=[
+                ToolUse(
+                    name=r["name"],
+                    args=r["args"],
+                    ok=r["ok"],
+                    error=r["error"],
+                    ms=r["ms"],
+                    result=r["result"],
+                )
+                for r in state.get("results", [])
+            ],
+            grounded=bool(state.get("grounding", {}).get("grounded", True)),
+            grounding=state.get("grounding", {}),
+            mode=state.get("mode") or "offline",
+            notes=state.get("notes") or [],
+            trace_id=str(run_id) if tracing_on else None,
+        )
+        yield ChatEvent(type="final", data=result.model_dump(mode="json"))
+
+    async def reply(
+        self, thread_id: str, text: str, surface: Surface = "api", user: str | None = None
+    ) -> ChatResult:
+        """The whole turn at once."""
+        final: dict[str, Any] | None = None
+        async for event in self.astream(thread_id, text, surface, user):
+            if event.type == "final":
+                final = event.data
+        assert final is not None
+        return ChatResult.model_validate(final)
+
+    async def history(self, thread_id: str) -> list[dict[str, str]]:
+        """The thread's remembered messages (role and text)."""
+        state = await self.graph.aget_state({"configurable": {"thread_id": thread_id}})
+        return [
+            {"role": "user" if m.type == "human" else "assistant", "text": str(m.content)}
+            for m in state.values.get("messages", [])
+        ]

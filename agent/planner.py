@@ -1,0 +1,297 @@
+"""The deterministic offline planner: one message plus the thread's context -> a tool plan.
+
+Used when no language model is configured. It reads the intent from keyword rules
+(`agent.intents`), the entities from `agent.entities`, fills gaps from the conversation
+context (follow-ups such as "and for ETH?" or "make it 14 days") and emits the same tool
+calls an LLM would make. The service running the plan drops calls to tools not available.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import date
+from typing import Any
+
+from pydantic import BaseModel, Field
+
+from agent.entities import Entities, extract_entities
+from agent.intents import (
+    DEFINITION_PATTERN,
+    EXPLAIN_PATTERNS,
+    FOLLOWUP_LEAD,
+    INDICATOR_TITLES,
+    INTENT_PATTERNS,
+    NOT_A_DEFINITION,
+    SYMBOL_INTENTS,
+    WHY_PATTERN,
+    Intent,
+)
+from knowledge.market.symbols import find_coin
+
+HORIZON_MIN, HORIZON_MAX = 1, 30
+DEFAULT_HORIZON_DAYS = 7
+DEFAULT_INTERVAL = "1d"
+# Look-back window when none is given: a day for a quote, a month for views and track records.
+DEFAULT_PERIOD_DAYS: dict[str, int] = {"price": 1, "compare": 30, "advice": 30, "accuracy": 30}
+INTERVAL_INTENTS = frozenset({"price", "technical", "advice", "compare"})
+HORIZON_INTENTS = frozenset({"forecast", "advice"})
+INDICATOR_INTENTS = frozenset({"technical", "advice", "compare"})
+
+
+class ConversationContext(BaseModel):
+    """What the thread remembers between turns; JSON-serialisable for the graph checkpoint."""
+
+    last_symbols: list[str] = Field(default_factory=list)
+    last_intent: Intent | None = None
+    last_interval: str | None = None
+    last_indicators: list[str] = Field(default_factory=list)
+    last_horizon_days: int | None = None
+    last_period_days: int | None = None
+    turn: int = 0
+
+
+class PlannedCall(BaseModel):
+    """One tool call of a plan: the tool's name and its keyword arguments."""
+
+    name: str
+    args: dict[str, Any] = Field(default_factory=dict)
+
+
+class Plan(BaseModel):
+    """The planner's reading of a turn and the tool calls that answer it."""
+
+    intent: Intent
+    symbols: list[str] = Field(default_factory=list)
+    interval: str | None = None
+    period_days: int | None = None
+    horizon_days: int | None = None
+    indicators: list[str] = Field(default_factory=list)
+    as_of: date | None = None
+    concept: str | None = None
+    is_followup: bool = False
+    tool_calls: list[PlannedCall] = Field(default_factory=list)
+    missing: list[str] = Field(default_factory=list)
+    notes: list[str] = Field(default_factory=list)
+
+    def updated_context(self, previous: ConversationContext) -> ConversationContext:
+        """The context after this turn: topical turns overwrite, chit-chat keeps the thread's."""
+        if self.intent not in SYMBOL_INTENTS:
+            return previous.model_copy(
+                update={
+                    "turn": previous.turn + 1,
+                    "last_symbols": self.symbols or previous.last_symbols,
+                }
+            )
+        return ConversationContext(
+            last_symbols=self.symbols or previous.last_symbols,
+            last_intent=self.intent,
+            last_interval=self.interval or previous.last_interval,
+            last_indicators=(
+                list(self.indicators)
+                if self.intent in INDICATOR_INTENTS
+                else list(previous.last_indicators)
+            ),
+            last_horizon_days=self.horizon_days or previous.last_horizon_days,
+            last_period_days=self.period_days or previous.last_period_days,
+            turn=previous.turn + 1,
+        )
+
+
+def _first(*values: int | None) -> int:
+    """The first value that is set (the last argument is always a default)."""
+    return next(value for value in values if value is not None)
+
+
+def _matches(patterns: tuple[str, ...], text: str) -> bool:
+    """Whether any of the patterns occurs in the (lower-cased) text."""
+    return any(re.search(pattern, text) for pattern in patterns)
+
+
+def _keyword_intent(lowered: str) -> Intent | None:
+    """The first intent whose trigger words occur in the message, by priority."""
+    for intent, patterns in INTENT_PATTERNS:
+        if _matches(patterns, lowered):
+            return intent
+    return None
+
+
+def _definition_subject(lowered: str, ents: Entities, context: ConversationContext) -> str | None:
+    """The X of a "what is X?" definition question, or None when it is something else.
+
+    "what is RSI?", "what is a dot plot?", "what are bollinger bands" are definitions;
+    "what's BTC at?" names a coin, "what's a good time to buy?" is a request, and
+    "what's the RSI?" during a thread about a coin asks for the reading, not the meaning.
+    """
+    match = re.match(DEFINITION_PATTERN, lowered)
+    if match is None:
+        return None
+    rest = match.group("rest").strip()
+    if ents.symbols:  # "what is bitcoin?" asks what the coin is; "what's BTC at?" does not
+        coin = find_coin(rest)
+        return coin.name if coin and match.group("verb").startswith("what ") else None
+    if rest in NOT_A_DEFINITION:
+        return None
+    if ents.concept is not None:
+        is_reading = (match.group("article") or "").strip() == "the" and context.last_symbols
+        return None if is_reading else ents.concept
+    return None if _keyword_intent(rest) is not None else rest
+
+
+def _classify(lowered: str, ents: Entities, context: ConversationContext) -> tuple[Intent, bool]:
+    """The turn's intent and whether it was borrowed from the previous turn."""
+    if re.match(WHY_PATTERN, lowered) and not ents.symbols:
+        return "explain", True
+    if _matches(EXPLAIN_PATTERNS, lowered) or _definition_subject(lowered, ents, context):
+        return "explain", False
+    keyword = _keyword_intent(lowered)
+    if ents.indicators and keyword in (None, "price", "help", "smalltalk"):
+        return "technical", False  # "RSI of BTC", "price and MACD for ETH"
+    if keyword is not None and keyword != "smalltalk":
+        return keyword, False
+    has_params = any(
+        value is not None
+        for value in (ents.interval, ents.period_days, ents.horizon_days, ents.duration_days)
+    )
+    if context.last_intent in SYMBOL_INTENTS and (ents.symbols or has_params):
+        return context.last_intent, True
+    if keyword == "smalltalk":
+        return "smalltalk", False
+    if ents.horizon_days is not None:
+        return "forecast", False
+    return ("price", False) if ents.symbols else ("unknown", False)
+
+
+def _explain_subject(lowered: str, ents: Entities) -> str:
+    """The concept to look up: a known indicator/concept, else the words after the trigger."""
+    if ents.concept is not None:
+        return ents.concept
+    definition = re.match(DEFINITION_PATTERN, lowered)
+    if definition is not None:
+        return definition.group("rest").strip()
+    stripped = re.sub(
+        r"\b(explain|define|definition|meaning|of|what|does|do|mean|how|work|tell|me|about|"
+        r"please|can|you|the|a|an|is|are|help|understand|eli5)\b|[?!.,]",
+        " ",
+        lowered,
+    )
+    return " ".join(stripped.split()) or lowered.strip(" ?!.")
+
+
+def _calls(plan: Plan, why: bool) -> list[PlannedCall]:
+    """The tool calls for a resolved plan (the agent's tool contract)."""
+    calls: list[PlannedCall] = []
+    as_of = plan.as_of.isoformat() if plan.as_of else None
+    indicators = list(plan.indicators) or None
+
+    def price(symbol: str) -> PlannedCall:
+        """A get_price call over the plan's period and interval."""
+        args = {"symbol": symbol, "period_days": plan.period_days, "interval": plan.interval}
+        return PlannedCall(name="get_price", args=args)
+
+    def technical(symbol: str) -> PlannedCall:
+        """A technical_analysis call (indicators None = every group the engine has)."""
+        args = {"symbol": symbol, "interval": plan.interval or DEFAULT_INTERVAL}
+        return PlannedCall(
+            name="technical_analysis", args=args | {"indicators": indicators, "as_of": as_of}
+        )
+
+    for symbol in plan.symbols:
+        if plan.intent == "price":
+            calls.append(price(symbol))
+        elif plan.intent == "technical":
+            calls.append(technical(symbol))
+        elif plan.intent == "compare":
+            calls += [price(symbol), technical(symbol)]
+        elif plan.intent == "advice":
+            calls += [price(symbol), technical(symbol)]
+            forecast_args = {"symbol": symbol, "horizon_days": plan.horizon_days}
+            calls.append(PlannedCall(name="forecast_price", args=forecast_args))
+            calls.append(PlannedCall(name="news_sentiment", args={"symbol": symbol}))
+        elif plan.intent == "forecast":
+            forecast_args = {"symbol": symbol, "horizon_days": plan.horizon_days}
+            calls.append(PlannedCall(name="forecast_price", args=forecast_args))
+        elif plan.intent == "accuracy":
+            accuracy_args = {"symbol": symbol, "period_days": plan.period_days}
+            calls.append(PlannedCall(name="forecast_accuracy", args=accuracy_args))
+        elif plan.intent == "sentiment":
+            calls.append(PlannedCall(name="news_sentiment", args={"symbol": symbol}))
+    if plan.intent == "explain" and plan.concept:
+        calls.append(PlannedCall(name="search_knowledge", args={"query": plan.concept}))
+        calls += [PlannedCall(name="explain_indicator", args={"name": i}) for i in plan.indicators]
+        if plan.symbols and (why or plan.indicators):
+            calls.append(technical(plan.symbols[0]))
+    return calls
+
+
+def _why_concept(context: ConversationContext) -> str | None:
+    """What "why?" asks about, given the previous turn's intent and indicators."""
+    if context.last_intent in INDICATOR_INTENTS:
+        titles = [INDICATOR_TITLES[name] for name in context.last_indicators]
+        return f"{', '.join(titles)} signals" if titles else "technical analysis signals"
+    topics = {"forecast": "price forecast model", "accuracy": "forecast accuracy metrics",
+              "sentiment": "news sentiment", "price": "price change"}  # fmt: skip
+    return topics.get(context.last_intent or "")
+
+
+def plan_turn(text: str, context: ConversationContext, *, today: date | None = None) -> Plan:
+    """Plan one user message given the thread's context (`today` anchors "ytd", "this month")."""
+    lowered = " ".join(text.lower().replace("’", "'").split())
+    ents = extract_entities(text, today=today)
+    intent, borrowed = _classify(lowered, ents, context)
+    why = intent == "explain" and borrowed
+    same_thread = borrowed or bool(re.match(FOLLOWUP_LEAD, lowered))
+    carry = intent == context.last_intent and (same_thread or not ents.symbols)
+    symbols, missing, notes = list(ents.symbols), [], []
+    used_context = borrowed
+
+    if why:
+        concept = _why_concept(context)
+        symbols = list(context.last_symbols[:1]) if context.last_intent in INDICATOR_INTENTS else []
+        missing = [] if concept else ["concept"]
+    else:
+        concept = _explain_subject(lowered, ents) if intent == "explain" else None
+    if intent in SYMBOL_INTENTS:
+        wanted = 2 if intent == "compare" else 1
+        if len(symbols) < wanted and context.last_symbols:
+            symbols = list(dict.fromkeys([*context.last_symbols, *symbols]))
+            used_context = True
+        if len(symbols) < wanted:
+            missing.append("symbol")
+
+    interval = None
+    if intent in INTERVAL_INTENTS or (intent == "explain" and symbols):
+        interval = ents.interval or (context.last_interval if carry or why else None)
+        interval = interval or DEFAULT_INTERVAL
+    indicators = ents.indicators or (
+        list(context.last_indicators) if carry or (why and symbols) else []
+    )
+    period = horizon = None
+    if intent in DEFAULT_PERIOD_DAYS:
+        last_period = context.last_period_days if carry else None
+        default = DEFAULT_PERIOD_DAYS[intent]
+        period = max(1, _first(ents.period_days, ents.duration_days, last_period, default))
+    if intent in HORIZON_INTENTS:
+        last_horizon = context.last_horizon_days if carry else None
+        asked = _first(ents.horizon_days, ents.duration_days, last_horizon, DEFAULT_HORIZON_DAYS)
+        horizon = min(max(asked, HORIZON_MIN), HORIZON_MAX)
+        if horizon != asked:
+            notes.append(
+                f"forecast horizon of {asked} days is outside the supported "
+                f"{HORIZON_MIN} to {HORIZON_MAX} days; using {horizon}"
+            )
+    plan = Plan(
+        intent=intent,
+        symbols=symbols,
+        interval=interval,
+        period_days=period,
+        horizon_days=horizon,
+        indicators=indicators if intent in INDICATOR_INTENTS or intent == "explain" else [],
+        as_of=ents.as_of,
+        concept=concept,
+        is_followup=used_context or (carry and same_thread),
+        missing=missing,
+        notes=notes,
+    )
+    if not missing:
+        plan.tool_calls = _calls(plan, why)
+    return plan

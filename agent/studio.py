@@ -1,0 +1,23 @@
+"""Entry point for LangGraph Studio / `langgraph dev` (see langgraph.json).
+
+Studio supplies its own checkpointer, so the graph is compiled without one; the services come
+from the same settings as the API.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from agent.graph import build_graph
+from agent.llm import make_chat_model
+from agent.services import Services
+from agent.settings import load_settings
+from agent.tools import build_tools
+
+
+def make_graph() -> Any:
+    """Build the assistant's graph for Studio."""
+    settings = load_settings()
+    services = Services.build(settings)
+    tools = build_tools(services.market, services.technical)
+    return build_graph(settings, tools, make_chat_model(settings))

@@ -1,0 +1,114 @@
+"""The agent's tools: LangChain tools with typed arguments over the services.
+
+Each returns a JSON-ready dict; the graph runs them, in parallel, and turns any failure into a
+readable message instead of failing the turn. Later engines (forecast, sentiment, knowledge)
+add their tools here.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any, Literal
+
+from langchain_core.tools import BaseTool, StructuredTool
+from pydantic import BaseModel, Field
+
+from agent.market import MarketService
+from agent.technical import TechnicalService
+from tools.indicators.glossary import describe
+
+SYMBOL_HELP = "coin symbol, ticker or name, e.g. BTC-USD, eth, solana"
+
+
+class PriceArgs(BaseModel):
+    """Arguments of `get_price`."""
+
+    symbol: str = Field(description=SYMBOL_HELP, max_length=32)
+    period_days: int = Field(default=1, ge=1, le=3650, description="look-back window in days")
+    interval: Literal["1d", "1h"] = Field(default="1d", description="bar size")
+
+
+class TechnicalArgs(BaseModel):
+    """Arguments of `technical_analysis`."""
+
+    symbol: str = Field(description=SYMBOL_HELP, max_length=32)
+    interval: Literal["1d", "1h"] = Field(default="1d", description="daily or hourly bars")
+    indicators: list[str] | None = Field(
+        default=None,
+        max_length=20,
+        description="indicator groups (rsi, macd, bbands...); all if empty",
+    )
+    as_of: date | datetime | None = Field(default=None, description="analyse as of this date")
+
+
+class ExplainArgs(BaseModel):
+    """Arguments of `explain_indicator`."""
+
+    name: str = Field(description="indicator name, e.g. rsi, macd, bollinger", max_length=40)
+
+
+def _condense_report(report: dict[str, Any]) -> dict[str, Any]:
+    """The parts of a technical report an answer needs (keeps LLM prompts small)."""
+    fired = [p for p in report.get("patterns", []) if p.get("fired_latest")]
+    return {
+        "symbol": report["symbol"],
+        "interval": report["interval"],
+        "as_of": report["as_of"],
+        "values": report["values"],
+        "unavailable": report["unavailable"],
+        "summary": {k: report["summary"][k] for k in ("stance", "score", "text")},
+        "signals": [
+            {k: s.get(k) for k in ("name", "action", "reason", "date")} for s in report["signals"]
+        ],
+        "levels": report["levels"],
+        "patterns_latest_bar": [{"name": p["name"], "direction": p["direction"]} for p in fired],
+    }
+
+
+def build_tools(market: MarketService, technical: TechnicalService) -> list[BaseTool]:
+    """The tools available now, bound to this process's services."""
+
+    async def get_price(symbol: str, period_days: int = 1, interval: str = "1d") -> dict[str, Any]:
+        return await market.price_summary(symbol, period_days, interval)  # type: ignore[arg-type]
+
+    async def technical_analysis(
+        symbol: str,
+        interval: str = "1d",
+        indicators: list[str] | None = None,
+        as_of: date | datetime | None = None,
+    ) -> dict[str, Any]:
+        report = await technical.report(
+            symbol,
+            interval=interval,  # type: ignore[arg-type]
+            as_of=as_of,
+            indicators=indicators or None,
+        )
+        return _condense_report(report)
+
+    async def explain_indicator(name: str) -> dict[str, Any]:
+        return describe(name).model_dump()
+
+    return [
+        StructuredTool.from_function(
+            coroutine=get_price,
+            name="get_price",
+            description="Latest stored close of a coin and its change, high and low over a "
+            "look-back window; says when the data is stale.",
+            args_schema=PriceArgs,
+        ),
+        StructuredTool.from_function(
+            coroutine=technical_analysis,
+            name="technical_analysis",
+            description="TA-Lib indicators (RSI, MACD, Bollinger, moving averages, stochastic, "
+            "ADX, ATR, OBV, MFI, CCI, ROC, SAR, candlestick patterns) on stored bars, with "
+            "buy/sell/hold signals and their reasons, a summary stance, support and resistance.",
+            args_schema=TechnicalArgs,
+        ),
+        StructuredTool.from_function(
+            coroutine=explain_indicator,
+            name="explain_indicator",
+            description="What a technical indicator measures, how it is computed, how to read "
+            "it and its traps.",
+            args_schema=ExplainArgs,
+        ),
+    ]

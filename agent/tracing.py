@@ -1,0 +1,99 @@
+"""LangSmith tracing: one trace per turn when `LANGSMITH_TRACING=true`, nothing sent otherwise.
+
+Every node, tool call and LLM call becomes a child run of the turn's root run; inputs, outputs
+and metadata pass through a redactor that removes the configured secrets and secret-looking keys.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from typing import Any
+
+from langchain_core.callbacks import BaseCallbackHandler
+
+from agent.settings import Settings
+
+log = logging.getLogger(__name__)
+
+REDACTED = "[redacted]"
+_SECRET_KEY = re.compile(r"(api[_-]?key|token|secret|password|authorization|cookie)", re.I)
+_SECRET_VALUE = re.compile(
+    r"\b(sk-[A-Za-z0-9_\-]{8,}|lsv2_[A-Za-z0-9_]{8,}|\d{6,}:[A-Za-z0-9_\-]{20,})"
+)
+
+
+def settings_secrets(settings: Settings) -> list[str]:
+    """Every secret value in the settings (API keys, tokens, passwords inside URLs)."""
+    found: list[str] = []
+    for name in type(settings).model_fields:
+        value = getattr(settings, name)
+        if hasattr(value, "get_secret_value"):
+            secret = value.get_secret_value()
+            if secret:
+                found.append(secret)
+                password = re.search(r"://[^:/@]+:([^@]+)@", secret)
+                if password:
+                    found.append(password.group(1))
+    return sorted(set(found), key=len, reverse=True)
+
+
+class Redactor:
+    """Deep-copies a payload with secrets replaced; safe on any JSON-like structure."""
+
+    def __init__(self, secrets: list[str]) -> None:
+        self.secrets = [s for s in secrets if len(s) >= 4]
+
+    def text(self, value: str) -> str:
+        for secret in self.secrets:
+            value = value.replace(secret, REDACTED)
+        return _SECRET_VALUE.sub(REDACTED, value)
+
+    def __call__(self, payload: Any) -> Any:
+        if isinstance(payload, str):
+            return self.text(payload)
+        if isinstance(payload, dict):
+            return {
+                k: REDACTED if isinstance(k, str) and _SECRET_KEY.search(k) else self(v)
+                for k, v in payload.items()
+            }
+        if isinstance(payload, list | tuple):
+            return [self(v) for v in payload]
+        return payload
+
+
+class Tracing:
+    """Builds the LangSmith callback for a turn, or nothing when tracing is off."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.enabled = settings.langsmith_tracing
+        self.project = settings.langsmith_project
+        self.redact = Redactor(settings_secrets(settings))
+        self.client: Any = None
+        if self.enabled:
+            from langsmith import Client
+
+            key = settings.langsmith_api_key
+            self.client = Client(
+                api_url=settings.langsmith_endpoint or None,
+                api_key=key.get_secret_value() if key else None,
+                hide_inputs=self.redact,
+                hide_outputs=self.redact,
+                hide_metadata=self.redact,
+            )
+
+    def callbacks(self) -> list[BaseCallbackHandler]:
+        """The tracer for one turn (empty when tracing is off)."""
+        if not self.enabled:
+            return []
+        from langchain_core.tracers.langchain import LangChainTracer
+
+        return [LangChainTracer(project_name=self.project, client=self.client)]
+
+    def flush(self) -> None:
+        """Send what is buffered (end of a turn in tests; shutdown in production)."""
+        if self.client is not None:
+            try:
+                self.client.flush()
+            except Exception as exc:  # tracing must never break the assistant
+                log.warning("LangSmith flush failed: %s", exc)
