@@ -77,6 +77,13 @@ class Settings(BaseSettings):
     telegram_bot_token: SecretStr | None = None
     telegram_allowed_users: Annotated[list[int], NoDecode] = Field(default_factory=list)
     telegram_webhook_secret: SecretStr | None = None
+    telegram_webhook_url: str | None = Field(
+        default=None, description="public https URL of /telegram/webhook; unset = polling"
+    )
+    telegram_api_base_url: str | None = Field(
+        default=None, description="Bot API base URL; unset = Telegram's own"
+    )
+    telegram_rate_limit_per_minute: int = Field(default=10, ge=1, le=600)
 
     @field_validator("database_url")
     @classmethod

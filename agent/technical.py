@@ -75,6 +75,47 @@ class TechnicalService:
         await self.cache.set_json(key, body, self.cache_ttl)
         return body
 
+    async def chart(
+        self,
+        symbol_text: str,
+        *,
+        interval: Interval = "1d",
+        as_of: date | datetime | None = None,
+        window: int = 180,
+    ) -> Any:
+        """A Plotly figure: candles with bands, averages and levels, volume, RSI and MACD panes."""
+        coin = resolve(symbol_text)
+        return await anyio.to_thread.run_sync(
+            self._chart, coin.symbol, interval, as_of_bound(as_of), window
+        )
+
+    async def chart_png(
+        self,
+        symbol_text: str,
+        *,
+        interval: Interval = "1d",
+        as_of: date | datetime | None = None,
+        window: int = 180,
+        width: int = 1200,
+        height: int = 900,
+    ) -> bytes:
+        """The same chart as a PNG (for chats that show images, such as Telegram)."""
+        from tools.charts import figure_to_png
+
+        figure = await self.chart(symbol_text, interval=interval, as_of=as_of, window=window)
+        return await anyio.to_thread.run_sync(lambda: figure_to_png(figure, width, height))
+
+    def _chart(self, symbol: str, interval: Interval, bound: datetime | None, window: int) -> Any:
+        from tools.charts import technical_figure
+
+        bars = self.prices.read(symbol, interval, as_of=bound, limit=HISTORY_BARS)
+        if bars.empty:
+            raise NotFoundError(f"No {interval} data stored for {symbol} to chart.")
+        report = self.engine.analyze(bars, symbol=symbol, interval=interval, as_of=bound)
+        return technical_figure(
+            bars, symbol=symbol, interval=interval, as_of=bound, window=window, report=report
+        )
+
     def _report(
         self,
         symbol: str,
