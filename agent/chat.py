@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import uuid
+from collections import Counter
 from collections.abc import AsyncIterator
 from typing import Any, Literal
 
@@ -58,6 +59,8 @@ class ChatService:
         self.graph = graph
         self.settings = settings
         self.tracing = tracing
+        self.turns: Counter[str] = Counter()  # by mode, for /metrics and /system-status
+        self.tool_calls: Counter[tuple[str, bool]] = Counter()  # by (tool, ok)
 
     def _check(self, text: str) -> str:
         cleaned = text.strip()
@@ -107,6 +110,8 @@ class ChatService:
                 async for chunk in self.graph.astream(
                     turn_input, config, stream_mode="custom", durability="exit"
                 ):
+                    if chunk["type"] == "tool_result":
+                        self.tool_calls[(chunk["name"], chunk["ok"])] += 1
                     yield ChatEvent(
                         type=chunk["type"], data={k: v for k, v in chunk.items() if k != "type"}
                     )
@@ -139,6 +144,7 @@ class ChatService:
             notes=state.get("notes") or [],
             trace_id=str(run_id) if tracing_on else None,
         )
+        self.turns[result.mode] += 1
         yield ChatEvent(type="final", data=result.model_dump(mode="json"))
 
     async def reply(

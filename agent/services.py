@@ -9,6 +9,7 @@ from typing import Any
 
 from agent.chat import ChatService
 from agent.health import HealthService
+from agent.jobs import JobRunner
 from agent.market import MarketService
 from agent.settings import Settings
 from agent.technical import TechnicalService
@@ -18,6 +19,7 @@ from knowledge.errors import KnowledgeError
 from knowledge.market.refresh import MarketDataProvider
 from knowledge.market.repository import PriceRepository
 from knowledge.migrations import applied_versions, apply_migrations
+from knowledge.ratelimit import RateLimiter
 
 log = logging.getLogger(__name__)
 
@@ -66,6 +68,8 @@ class Services:
     technical: TechnicalService
     health: HealthService
     dsn: str = field(default="", repr=False)
+    limiter: RateLimiter = field(default_factory=RateLimiter)
+    jobs: JobRunner = field(default_factory=JobRunner)
     chat: ChatService | None = None
     memory: Any = None
     started_at: float = field(default_factory=time.time)
@@ -94,7 +98,17 @@ class Services:
         )
         technical = TechnicalService(prices, cache, cache_ttl=settings.cache_ttl_seconds)
         health = HealthService(db, cache, redis_configured=redis_url is not None)
-        return cls(settings, db, cache, prices, market, technical, health, dsn=dsn)
+        return cls(
+            settings,
+            db,
+            cache,
+            prices,
+            market,
+            technical,
+            health,
+            dsn=dsn,
+            limiter=RateLimiter(redis_url),
+        )
 
     async def start_chat(self) -> ChatService:
         """Build the chat graph once, with its Postgres checkpointer, tools and LLM."""
@@ -154,5 +168,7 @@ class Services:
             await self.memory.close()
         if self.chat is not None:
             self.chat.tracing.flush()
+        await self.jobs.wait_all()
+        await self.limiter.close()
         await self.cache.close()
         self.db.close()

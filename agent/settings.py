@@ -49,6 +49,13 @@ class Settings(BaseSettings):
     admin_api_key: SecretStr | None = None
     cors_origins: Annotated[list[str], NoDecode] = Field(default_factory=list)
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+    log_format: Literal["json", "text"] = "json"
+    rate_limit_data_per_minute: int = Field(default=120, ge=1, le=100_000)
+    rate_limit_chat_per_minute: int = Field(default=20, ge=1, le=100_000)
+    rate_limit_admin_per_minute: int = Field(default=10, ge=1, le=100_000)
+    trust_forwarded_for: bool = Field(default=False, description="behind a reverse proxy")
+    max_body_bytes: int = Field(default=1_000_000, ge=1024, le=100_000_000)
+    max_query_chars: int = Field(default=2048, ge=64, le=65_536)
 
     # LLM and tracing
     llm_model: str | None = Field(

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import logging
 import sys
 from pathlib import Path
 from typing import Annotated, Literal
@@ -206,17 +205,24 @@ def serve(
     """Serve the API (and, once present, the chat UI)."""
     import uvicorn
 
+    from api.logging_setup import configure_logging
     from api.main import create_app
 
     settings = _settings()
+    configure_logging(settings.log_level, settings.log_format)
     bind_host, bind_port = host or settings.host, port or settings.port
-    logging.basicConfig(
-        level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
-    )
     shown = "127.0.0.1" if bind_host in ("0.0.0.0", "::") else bind_host  # noqa: S104
-    console.print(f"Serving on [bold]http://{shown}:{bind_port}[/bold]  (API docs: /docs)")
+    console.print(
+        f"Serving on [bold]http://{shown}:{bind_port}[/bold]  "
+        "(chat UI: /ui, API docs: /docs, health: /health)"
+    )
     uvicorn.run(
-        create_app(settings), host=bind_host, port=bind_port, log_level=settings.log_level.lower()
+        create_app(settings),
+        host=bind_host,
+        port=bind_port,
+        log_config=None,
+        access_log=False,
+        log_level=settings.log_level.lower(),
     )
 
 

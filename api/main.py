@@ -11,8 +11,10 @@ from fastapi import FastAPI
 
 from agent.services import Services
 from agent.settings import Settings, load_settings
+from api import middleware
 from api.errors import install_error_handlers
-from api.routers import chat, market, meta, technical
+from api.metrics import Metrics
+from api.routers import admin, chat, market, meta, status, technical
 
 log = logging.getLogger(__name__)
 VERSION = "0.1.0"
@@ -34,6 +36,7 @@ def create_app(
     load_data: bool | None = None,
 ) -> FastAPI:
     """Build the app; tests pass ready `services`, production builds them from settings."""
+    config = services.settings if services is not None else settings or load_settings()
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -41,7 +44,7 @@ def create_app(
         active: Services = (
             services
             if services is not None
-            else await anyio.to_thread.run_sync(Services.build, settings or load_settings())
+            else await anyio.to_thread.run_sync(Services.build, config)
         )
         app.state.services = active
         await active.start_chat()
@@ -60,9 +63,23 @@ def create_app(
         description="Answers about crypto markets from real engines; every number from a tool.",
         lifespan=lifespan,
     )
+    app.state.metrics = Metrics(lambda: getattr(app.state, "services", None))
     install_error_handlers(app)
+    middleware.install(app)
+    if config.cors_origins:
+        from fastapi.middleware.cors import CORSMiddleware
+
+        app.add_middleware(
+            CORSMiddleware,
+            allow_origins=config.cors_origins,
+            allow_methods=["GET", "POST"],
+            allow_headers=["*"],
+            expose_headers=["X-Request-ID", "Retry-After"],
+        )
     app.include_router(meta.router)
     app.include_router(market.router)
     app.include_router(technical.router)
     app.include_router(chat.router)
+    app.include_router(admin.router)
+    app.include_router(status.router)
     return app

@@ -1,0 +1,91 @@
+"""Prometheus metrics: HTTP requests and latency, rate limiting, cache, tool calls, chat turns, jobs.
+
+HTTP series are recorded by the gatekeeper middleware; the rest is read from the services at
+scrape time, so `/metrics` always shows the live counters.
+"""
+
+from __future__ import annotations
+
+from collections import Counter as PyCounter
+from collections.abc import Callable, Iterator
+from typing import Any
+
+from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest
+from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
+from prometheus_client.registry import Collector
+
+CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
+
+
+class ServicesCollector(Collector):
+    """Reads counters kept by the services (cache, agent, jobs, rate limiter)."""
+
+    def __init__(self, services: Callable[[], Any]) -> None:
+        self._services = services
+
+    def collect(self) -> Iterator[Metric]:
+        services = self._services()
+        if services is None:
+            return
+        stats = services.cache.stats
+        cache = CounterMetricFamily(
+            "cache_operations", "Cache operations by outcome", labels=["outcome"]
+        )
+        for outcome in ("hits", "misses", "errors", "bypassed"):
+            cache.add_metric([outcome], getattr(stats, outcome))
+        yield cache
+        fallbacks = CounterMetricFamily(
+            "rate_limiter_fallbacks", "Rate-limit checks counted in-process because Redis failed"
+        )
+        fallbacks.add_metric([], services.limiter.fallbacks)
+        yield fallbacks
+        chat = services.chat
+        if chat is not None:
+            tools = CounterMetricFamily("tool_calls", "Agent tool calls", labels=["tool", "ok"])
+            for (name, ok), count in sorted(chat.tool_calls.items()):
+                tools.add_metric([name, str(ok).lower()], count)
+            yield tools
+            turns = CounterMetricFamily("chat_turns", "Chat turns answered", labels=["mode"])
+            for mode, count in sorted(chat.turns.items()):
+                turns.add_metric([mode], count)
+            yield turns
+        jobs = GaugeMetricFamily("background_jobs", "Background jobs by status", labels=["status"])
+        for status, count in sorted(services.jobs.counts().items()):
+            jobs.add_metric([status], count)
+        yield jobs
+
+
+class Metrics:
+    """One registry per app, so several apps in a process (tests) never collide."""
+
+    def __init__(self, services: Callable[[], Any]) -> None:
+        self.registry = CollectorRegistry()
+        self.requests = Counter(
+            "http_requests", "HTTP requests", ["method", "route", "status"], registry=self.registry
+        )
+        self.latency = Histogram(
+            "http_request_duration_seconds",
+            "HTTP request latency",
+            ["route"],
+            buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30),
+            registry=self.registry,
+        )
+        self.errors = Counter(
+            "http_errors", "HTTP responses with status >= 500", ["route"], registry=self.registry
+        )
+        self.rate_limited = Counter(
+            "rate_limited_requests", "Requests refused with 429", ["group"], registry=self.registry
+        )
+        self.by_status: PyCounter[str] = PyCounter()  # quick summary for /system-status
+        self.registry.register(ServicesCollector(services))
+
+    def observe(self, method: str, route: str, status: int, seconds: float) -> None:
+        """Record one finished request."""
+        self.requests.labels(method, route, str(status)).inc()
+        self.latency.labels(route).observe(seconds)
+        if status >= 500:
+            self.errors.labels(route).inc()
+        self.by_status[f"{status // 100}xx"] += 1
+
+    def render(self) -> bytes:
+        return generate_latest(self.registry)

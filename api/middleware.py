@@ -1,0 +1,195 @@
+"""The gatekeeper: request ids, size limits, per-client rate limits, metrics and access logs.
+
+A pure ASGI middleware (no buffering of streamed responses). Every refusal uses the API's one
+error shape.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import re
+import time
+import uuid
+from typing import Any
+
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from api.errors import error_body
+from api.logging_setup import REQUEST_ID
+
+log = logging.getLogger("api.access")
+_VALID_ID = re.compile(r"^[A-Za-z0-9_.\-]{1,64}$")
+EXEMPT = ("/health", "/metrics", "/docs", "/redoc", "/openapi.json", "/ui", "/telegram/")
+CHAT = ("/chat", "/ai-analysis")
+ADMIN = ("/admin/", "/models/")
+
+
+class BodyTooLarge(Exception):
+    """The request body grew past the limit while being read."""
+
+
+def route_group(path: str, method: str) -> str | None:
+    """Which rate-limit group a request belongs to (None = not limited)."""
+    if path == "/" or path.startswith(EXEMPT):
+        return None
+    if path.startswith(CHAT):
+        return "chat"
+    if path.startswith(ADMIN) and method != "GET":
+        return "admin"
+    return "data"
+
+
+def _header(scope: Scope, name: bytes) -> str | None:
+    for key, value in scope.get("headers", []):
+        if key == name:
+            return str(value.decode("latin-1"))
+    return None
+
+
+class Gatekeeper:
+    """Wraps the app; reads limits and the limiter from `app.state.services` once started."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    def _client(self, scope: Scope, trust_forwarded: bool) -> str:
+        key = _header(scope, b"x-api-key")
+        if key:
+            return "key:" + hashlib.sha256(key.encode()).hexdigest()[:16]
+        forwarded = _header(scope, b"x-forwarded-for") if trust_forwarded else None
+        if forwarded:
+            return "ip:" + forwarded.split(",")[0].strip()
+        client = scope.get("client")
+        return "ip:" + (client[0] if client else "unknown")
+
+    async def _refuse(
+        self, send: Send, status: int, code: str, message: str, headers: list[tuple[bytes, bytes]]
+    ) -> None:
+        body = json.dumps(error_body(code, message)).encode()
+        await send(
+            {
+                "type": "http.response.start",
+                "status": status,
+                "headers": [(b"content-type", b"application/json"), *headers],
+            }
+        )
+        await send({"type": "http.response.body", "body": body})
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        app_state = scope["app"].state
+        services = getattr(app_state, "services", None)
+        metrics = getattr(app_state, "metrics", None)
+        incoming = _header(scope, b"x-request-id")
+        request_id = incoming if incoming and _VALID_ID.match(incoming) else uuid.uuid4().hex
+        token = REQUEST_ID.set(request_id)
+        started = time.perf_counter()
+        status = 500
+        extra: list[tuple[bytes, bytes]] = [(b"x-request-id", request_id.encode())]
+        path, method = scope["path"], scope["method"]
+
+        async def send_with_headers(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+                message = {**message, "headers": [*message.get("headers", []), *extra]}
+            await send(message)
+
+        try:
+            if services is not None:
+                settings = services.settings
+                if len(scope.get("query_string", b"")) > settings.max_query_chars:
+                    status = 414
+                    await self._refuse(
+                        send,
+                        414,
+                        "query_too_long",
+                        f"The query string is longer than {settings.max_query_chars} characters.",
+                        extra,
+                    )
+                    return
+                length = _header(scope, b"content-length")
+                if length and length.isdigit() and int(length) > settings.max_body_bytes:
+                    status = 413
+                    await self._refuse(
+                        send,
+                        413,
+                        "body_too_large",
+                        f"The request body is larger than {settings.max_body_bytes} bytes.",
+                        extra,
+                    )
+                    return
+                group = route_group(path, method)
+                if group is not None:
+                    limit = getattr(settings, f"rate_limit_{group}_per_minute")
+                    client = self._client(scope, settings.trust_forwarded_for)
+                    decision = await services.limiter.hit(group, client, limit)
+                    extra += [
+                        (b"x-ratelimit-limit", str(decision.limit).encode()),
+                        (b"x-ratelimit-remaining", str(decision.remaining).encode()),
+                    ]
+                    if not decision.allowed:
+                        status = 429
+                        if metrics is not None:
+                            metrics.rate_limited.labels(group).inc()
+                        await self._refuse(
+                            send,
+                            429,
+                            "rate_limited",
+                            f"Too many requests: {limit} per minute for {group} routes. Try again in {decision.retry_after} s.",
+                            [*extra, (b"retry-after", str(decision.retry_after).encode())],
+                        )
+                        return
+                receive = self._limited(receive, settings.max_body_bytes)
+            try:
+                await self.app(scope, receive, send_with_headers)
+            except BodyTooLarge:
+                status = 413
+                await self._refuse(
+                    send, 413, "body_too_large", "The request body is too large.", extra
+                )
+        finally:
+            elapsed = time.perf_counter() - started
+            route = getattr(scope.get("route"), "path", None) or (
+                "/ui" if path.startswith("/ui") else "unmatched"
+            )
+            if metrics is not None:
+                metrics.observe(method, route, status, elapsed)
+            log.info(
+                "%s %s %s %.1fms",
+                method,
+                path,
+                status,
+                elapsed * 1000,
+                extra={
+                    "method": method,
+                    "path": path,
+                    "status": status,
+                    "ms": round(elapsed * 1000, 1),
+                },
+            )
+            REQUEST_ID.reset(token)
+
+    @staticmethod
+    def _limited(receive: Receive, limit: int) -> Receive:
+        seen = 0
+
+        async def wrapped() -> Message:
+            nonlocal seen
+            message = await receive()
+            if message["type"] == "http.request":
+                seen += len(message.get("body", b""))
+                if seen > limit:
+                    raise BodyTooLarge
+            return message
+
+        return wrapped
+
+
+def install(app: Any) -> None:
+    """Add the gatekeeper as the outermost middleware."""
+    app.add_middleware(Gatekeeper)
