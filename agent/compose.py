@@ -108,7 +108,7 @@ def _missing(plan: Plan) -> str:
 
 def compose_offline(plan: Plan, results: list[ToolRun], notes: list[str]) -> str:
     """The answer for this turn's plan from the tool results (never a figure from elsewhere)."""
-    parts: list[str] = [f"Note: {n}." for n in notes]
+    parts: list[str] = [f"Note: {n.rstrip('.')}." for n in notes]
     failed = [r for r in results if not r["ok"]]
     done = [r for r in results if r["ok"]]
     skipped = {c.name for c in plan.tool_calls} - {r["name"] for r in results}

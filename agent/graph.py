@@ -9,6 +9,7 @@ tool of this turn produced.
 from __future__ import annotations
 
 import asyncio
+import json
 import time
 from typing import Any, Literal
 
@@ -152,7 +153,9 @@ def build_graph(
         if state.get("mode") == "llm":
             scratch += [
                 ToolMessage(
-                    content=str(r["result"] if r["ok"] else {"error": r["error"]}),
+                    content=json.dumps(
+                        r["result"] if r["ok"] else {"error": r["error"]}, default=str
+                    ),
                     tool_call_id=r["id"],
                     name=r["name"],
                 )

@@ -11,13 +11,16 @@ import re
 from typing import Any
 
 from langchain_core.callbacks import BaseCallbackHandler
+from pydantic import BaseModel
 
 from agent.settings import Settings
 
 log = logging.getLogger(__name__)
 
 REDACTED = "[redacted]"
-_SECRET_KEY = re.compile(r"(api[_-]?key|token|secret|password|authorization|cookie)", re.I)
+_SECRET_KEY = re.compile(
+    r"(api[_-]?key|(^|_)token$|secret|password|passwd|authorization|cookie)", re.I
+)
 _SECRET_VALUE = re.compile(
     r"\b(sk-[A-Za-z0-9_\-]{8,}|lsv2_[A-Za-z0-9_]{8,}|\d{6,}:[A-Za-z0-9_\-]{20,})"
 )
@@ -59,6 +62,10 @@ class Redactor:
             }
         if isinstance(payload, list | tuple):
             return [self(v) for v in payload]
+        if isinstance(
+            payload, BaseModel
+        ):  # chat messages and other models: same type, clean fields
+            return payload.model_copy(update={k: self(v) for k, v in payload.__dict__.items()})
         return payload
 
 
