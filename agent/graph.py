@@ -139,7 +139,10 @@ def build_graph(
                     raise LookupError(f"no tool named {call['name']!r}")
                 async with asyncio.timeout(settings.tool_timeout_seconds):
                     result = await tool.ainvoke(call["args"], config)
-                run_: ToolRun = {"id": call["id"], "name": call["name"], "args": call["args"], "ok": True,
+                args = dict(call["args"])
+                if "symbol" in args and isinstance(result, dict) and "symbol" in result:
+                    args["symbol"] = result["symbol"]  # report the resolved symbol (btc -> BTC-USD)
+                run_: ToolRun = {"id": call["id"], "name": call["name"], "args": args, "ok": True,
                                  "result": result, "error": None, "ms": 0.0}  # fmt: skip
             except Exception as exc:  # tool errors are answers, not crashes
                 run_ = {"id": call["id"], "name": call["name"], "args": call["args"], "ok": False,

@@ -95,7 +95,7 @@ def assert_script_done(server: FakeOpenAI) -> None:
 async def test_llm_calls_the_tool_and_answers_with_its_rsi(
     open_chat: OpenChat, llm_server: FakeOpenAI
 ) -> None:
-    llm_server.script(call_tools(tool_call("technical_analysis", {"symbol": "BTC-USD"})), quote_rsi)
+    llm_server.script(call_tools(tool_call("technical_analysis", {"symbol": "btc"})), quote_rsi)
     chat = await open_chat()
 
     result = await chat.reply("llm-1", "What is the RSI of BTC?", "web", "alice")
