@@ -52,8 +52,27 @@ def _price_line(p: dict[str, Any]) -> str:
     return line
 
 
-def _key_readings(values: dict[str, Any]) -> str:
-    picks = [
+_FOCUS_READINGS = {
+    "rsi": ("RSI 14", "rsi_14", 1), "macd": ("MACD histogram", "macd_hist", 2),
+    "bbands": ("Bollinger %B", "bb_percent_b", 2), "adx": ("ADX 14", "adx_14", 1),
+    "stoch": ("Stochastic %K", "stoch_k", 1), "willr": ("Williams %R", "willr_14", 1),
+    "cci": ("CCI 20", "cci_20", 1), "mfi": ("MFI 14", "mfi_14", 1), "roc": ("ROC 10", "roc_10", 2),
+    "atr": ("ATR 14", "atr_14", None), "sma": ("SMA 50", "sma_50", None),
+    "ema": ("EMA 50", "ema_50", None), "sar": ("Parabolic SAR", "sar", None),
+    "obv": ("OBV", "obv", 0),
+}  # fmt: skip
+
+
+# signal rule names of each indicator group, where they differ from the group name
+_FOCUS_SIGNALS = {
+    "bbands": ("bollinger",), "sma": ("ma_cross", "trend"), "ema": ("trend",),
+    "adx": ("adx", "trend"), "patterns": ("candlestick",),
+}  # fmt: skip
+
+
+def _key_readings(values: dict[str, Any], focus: list[str] | None = None) -> str:
+    focused = [_FOCUS_READINGS[f] for f in focus or [] if f in _FOCUS_READINGS]
+    picks = focused or [
         ("RSI 14", "rsi_14", 1), ("MACD histogram", "macd_hist", 2), ("Bollinger %B", "bb_percent_b", 2),
         ("ADX 14", "adx_14", 1), ("SMA 50", "sma_50", None), ("SMA 200", "sma_200", None),
     ]  # fmt: skip
@@ -75,10 +94,18 @@ def _technical_block(t: dict[str, Any], limit: int = 6) -> str:
         f"**Technical view on {t['symbol']}** ({interval} bars, as of {t['as_of'][:16].replace('T', ' ')}): "
         f"**{summary['stance']}** (score {summary['score']:+.2f}).",
     ]
-    readings = _key_readings(t["values"])
+    focus = t.get("focus") or []
+    readings = _key_readings(t["values"], focus)
     if readings:
         lines.append(f"Key readings: {readings}.")
-    signals = sorted(t["signals"], key=lambda s: s["action"] == "hold")
+
+    prefixes = tuple(p for f in focus for p in _FOCUS_SIGNALS.get(f, (f,)))
+
+    def rank(signal: dict[str, Any]) -> tuple[bool, bool]:
+        in_focus = bool(prefixes) and signal["name"].startswith(prefixes)
+        return (not in_focus, signal["action"] == "hold")
+
+    signals = sorted(t["signals"], key=rank)
     bullets = [f"- {s['action'].upper()}: {s['reason']}" for s in signals[:limit]]
     if bullets:
         lines.append("\n".join(bullets) + "\n")

@@ -91,6 +91,9 @@ class Settings(BaseSettings):
         default=None, description="Bot API base URL; unset = Telegram's own"
     )
     telegram_rate_limit_per_minute: int = Field(default=10, ge=1, le=600)
+    telegram_poll_in_api: bool = Field(
+        default=True, description="without a webhook URL, `serve` also polls for updates"
+    )
 
     @field_validator("database_url")
     @classmethod

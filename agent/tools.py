@@ -15,6 +15,7 @@ from pydantic import BaseModel, Field
 
 from agent.market import MarketService
 from agent.technical import TechnicalService
+from tools.indicators import resolve_groups
 from tools.indicators.glossary import describe
 
 SYMBOL_HELP = "coin symbol, ticker or name, e.g. BTC-USD, eth, solana"
@@ -77,13 +78,11 @@ def build_tools(market: MarketService, technical: TechnicalService) -> list[Base
         indicators: list[str] | None = None,
         as_of: date | datetime | None = None,
     ) -> dict[str, Any]:
-        report = await technical.report(
-            symbol,
-            interval=interval,  # type: ignore[arg-type]
-            as_of=as_of,
-            indicators=indicators or None,
-        )
-        return _condense_report(report)
+        # the full panel always, so the stance matches the chart; asked-for groups are the focus
+        report = await technical.report(symbol, interval=interval, as_of=as_of)  # type: ignore[arg-type]
+        return _condense_report(report) | {
+            "focus": resolve_groups(indicators) if indicators else []
+        }
 
     async def explain_indicator(name: str) -> dict[str, Any]:
         return describe(name).model_dump()

@@ -197,6 +197,21 @@ def chat(
         console.print()
 
 
+@app.command("bot")
+def bot() -> None:
+    """Run the Telegram bot (polling); needs TELEGRAM_BOT_TOKEN."""
+    from api.logging_setup import configure_logging
+    from bots.telegram_bot import BotStartError, main
+
+    settings = _settings()
+    configure_logging(settings.log_level, settings.log_format)
+    try:
+        main(settings)
+    except BotStartError as exc:
+        console.print(f"[red]{exc}[/red]")
+        raise typer.Exit(1) from None
+
+
 @app.command("serve")
 def serve(
     host: Annotated[str | None, typer.Option(help="bind address")] = None,

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from typing import Any
 
 import anyio
 from fastapi import FastAPI
@@ -15,6 +16,9 @@ from api import middleware
 from api.errors import install_error_handlers
 from api.metrics import Metrics
 from api.routers import admin, chat, market, meta, status, technical
+from bots.telegram_bot import start_webhook_bot, stop_webhook_bot
+from bots.webhook import router as telegram_router
+from ui.mount import mount_web_ui
 
 log = logging.getLogger(__name__)
 VERSION = "0.1.0"
@@ -27,6 +31,26 @@ async def _load_market_data(services: Services) -> None:
         log.warning(message)
     else:
         log.info(message)
+
+
+async def _start_bot(services: Services) -> Any:
+    """The Telegram bot in this process: webhook mode, or polling when no webhook URL is set."""
+    settings = services.settings
+    if settings.telegram_bot_token is None:
+        return None
+    if not settings.telegram_webhook_url and not settings.telegram_poll_in_api:
+        return None
+    bot = await start_webhook_bot(services, settings)
+    if bot is not None and not settings.telegram_webhook_url and bot.updater is not None:
+        await bot.updater.start_polling(allowed_updates=["message"])
+        log.info("Telegram bot polling from the API process")
+    return bot
+
+
+async def _stop_bot(bot: Any) -> None:
+    if bot is not None and bot.updater is not None and bot.updater.running:
+        await bot.updater.stop()
+    await stop_webhook_bot(bot)
 
 
 def create_app(
@@ -48,12 +72,14 @@ def create_app(
         )
         app.state.services = active
         await active.start_chat()
+        app.state.telegram = await _start_bot(active)
         should_load = active.settings.load_data_on_start if load_data is None else load_data
         async with anyio.create_task_group() as tasks:
             if should_load:
                 tasks.start_soon(_load_market_data, active)
             yield
             tasks.cancel_scope.cancel()
+        await _stop_bot(app.state.telegram)
         if own:
             await active.aclose()
 
@@ -82,4 +108,6 @@ def create_app(
     app.include_router(chat.router)
     app.include_router(admin.router)
     app.include_router(status.router)
+    app.include_router(telegram_router)
+    mount_web_ui(app, path="/ui")  # the Chainlit web chat (ui/app.py)
     return app

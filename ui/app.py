@@ -1,0 +1,119 @@
+"""The Chainlit web chat: one `ChatService` turn per message, streamed, with its tool steps.
+
+Loaded by `chainlit.utils.mount_chainlit` (see `ui.mount`), under the API at `/ui`. Each
+message is a turn of the agent on the Chainlit thread id, so follow-ups use the thread's
+Postgres memory. Tool calls show as steps with their arguments and a short result, the
+grounded answer streams in as tokens, and a turn that ran a technical analysis ends with the
+candle chart of the analysed symbol.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from typing import Any
+
+import chainlit as cl
+
+from agent.errors import KnowledgeError, ServiceError, ToolError
+from agent.services import Services
+from ui.charts import chart_elements
+from ui.mount import services_for_scope
+from ui.steps import ToolSteps
+
+log = logging.getLogger(__name__)
+
+STARTERS = [
+    cl.Starter(label="RSI of Bitcoin", message="What is the RSI of BTC?"),
+    cl.Starter(label="Is Ether oversold?", message="Is ETH oversold?"),
+    cl.Starter(label="Bitcoin vs Solana", message="Compare BTC and SOL"),
+    cl.Starter(label="What is MACD?", message="What is MACD?"),
+]
+NOT_READY = (
+    "The assistant is not ready: its services are still starting or this page is not served "
+    "by the API. Start it with `crypto-assistant serve` (or `make run`) and open /ui."
+)
+
+
+@cl.data_layer
+def no_chainlit_persistence() -> Any:
+    """No Chainlit data layer: the agent keeps each thread's memory in its own Postgres tables.
+
+    Declaring it also stops Chainlit from reading our `DATABASE_URL` and looking for its own
+    tables (and the asyncpg driver) in the assistant's database.
+    """
+    return None
+
+
+@cl.set_starters
+async def starters(user: cl.User | None = None, language: str | None = None) -> list[cl.Starter]:
+    """The example questions shown on an empty thread."""
+    return STARTERS
+
+
+def current_services() -> Services | None:
+    """The services of the API app that serves this browser session."""
+    environ = getattr(cl.context.session, "environ", None) or {}
+    return services_for_scope(environ.get("asgi.scope"))
+
+
+def _sources_line(sources: list[dict[str, Any]]) -> str:
+    titles = []
+    for source in sources:
+        title = str(source.get("title") or source.get("source") or "")
+        if source.get("section"):
+            title += f" ({source['section']})"
+        if title and title not in titles:
+            titles.append(title)
+    return "\n\n**Sources:** " + "; ".join(titles) if titles else ""
+
+
+async def _run_turn(
+    services: Services, text: str, steps: ToolSteps, answer: cl.Message
+) -> dict[str, Any]:
+    """Stream one turn into the steps and the answer message; return the final result."""
+    assert services.chat is not None  # checked by `services_for_scope`
+    session = cl.context.session
+    user = session.user.identifier if session.user else None
+    final: dict[str, Any] = {}
+    async for event in services.chat.astream(session.thread_id, text, surface="web", user=user):
+        if event.type == "tool_start":
+            await steps.start(event.data)
+        elif event.type == "tool_result":
+            await steps.finish(event.data)
+        elif event.type == "token":
+            await answer.stream_token(str(event.data.get("text", "")))
+        elif event.type == "final":
+            final = event.data
+    return final
+
+
+@cl.on_message
+async def on_message(message: cl.Message) -> None:
+    """Answer one message: tool steps, streamed grounded answer, then the charts."""
+    services = current_services()
+    if services is None:
+        await cl.ErrorMessage(content=NOT_READY).send()
+        return
+    steps = ToolSteps()
+    answer = cl.Message(content="")
+    try:
+        final = await _run_turn(services, message.content, steps, answer)
+    except (ServiceError, KnowledgeError, ToolError) as exc:
+        await steps.abandon(str(exc))
+        await cl.ErrorMessage(content=str(exc)).send()
+        return
+    except BaseException as exc:  # stopped by the user or an unexpected failure
+        stopped = isinstance(exc, asyncio.CancelledError)
+        await steps.abandon("the turn was stopped" if stopped else "the turn failed")
+        raise
+    if not answer.content:
+        answer.content = str(final.get("answer", ""))
+    extra = _sources_line(final.get("sources") or [])
+    elements, notes = await chart_elements(services, final.get("tools_used") or [])
+    extra += "".join(f"\n\n_{note}_" for note in notes)
+    if extra:
+        await answer.stream_token(extra)
+    await answer.send()
+    for element in elements:  # the charts go under the answer they illustrate
+        await element.send(for_id=answer.id)
