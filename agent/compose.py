@@ -20,12 +20,12 @@ CAPABILITIES = (
     '- **technical views**: "is ETH oversold?", "technical view on SOL", "RSI of BTC hourly"\n'
     '- **an overall view**: "should I buy BTC?" (evidence from every tool, with a risk note)\n'
     '- **comparisons**: "compare BTC and ETH"\n'
+    '- **forecasts**: "forecast BTC for the next week" (with the model\'s skill against naive)\n'
+    '- **track record**: "how accurate were your BTC forecasts last month?"\n'
     '- **explanations**: "what is RSI?", "explain bollinger bands", or "why?" after an answer\n'
     f"Coins: {', '.join(c.ticker for c in CATALOGUE)}."
 )
 _UNAVAILABLE = {
-    "forecast_price": "price forecasts are not available yet in this version",
-    "forecast_accuracy": "forecast accuracy is not available yet in this version",
     "news_sentiment": "news sentiment is not available yet in this version",
     "search_knowledge": "the knowledge base is not available yet in this version",
 }
@@ -119,6 +119,82 @@ def _technical_block(t: dict[str, Any], limit: int = 6) -> str:
     return "\n".join(lines)
 
 
+def _skill_sentence(f: dict[str, Any]) -> str:
+    skill, h = f.get("skill_vs_naive"), f.get("metrics_horizon")
+    m, b = f.get("metrics") or {}, f.get("baseline") or {}
+    window = f.get("evaluation") or {}
+    where = f" (walk-forward {window.get('start')} to {window.get('end')})" if window else ""
+    if skill is None:
+        return "This model has no out-of-sample evaluation recorded, so its skill is unknown."
+    if skill <= 0:
+        return (
+            f"**The model has no skill here**: out of sample{where}, its {h}-day error (MAE "
+            f"{fmt.price(m['mae'])}) was not better than the naive 'price stays the same' forecast "
+            f"(MAE {fmt.price(b['mae'])}; skill {skill:+.3f}). Treat this as no better than assuming "
+            f"the price stays at {fmt.price(f['last_close'])}."
+        )
+    return (
+        f"Out of sample{where}, at {h} day(s) the model beat the naive forecast: MAE "
+        f"{fmt.price(m['mae'])} vs {fmt.price(b['mae'])} (skill {skill:+.3f}), direction right "
+        f"{m['directional_accuracy'] * 100:.1f}% of days (price rose on {m['up_share'] * 100:.1f}%), "
+        f"interval coverage {m['coverage'] * 100:.1f}%. The skill is small: this is a tilt, not a promise."
+    )
+
+
+def _forecast_block(f: dict[str, Any]) -> str:
+    points = f["predictions"]
+    last = points[-1]
+    level = f"{f['interval_level'] * 100:.0f}%"
+    lines = [
+        f"**Forecast for {f['symbol']}** (model {f['model_version']}, from the close of "
+        f"{f['as_of']} at {fmt.price(f['last_close'])}): on {last['date']} "
+        f"{fmt.price(last['price'])}, {level} interval {fmt.price(last['lower'])} to "
+        f"{fmt.price(last['upper'])}."
+    ]
+    if len(points) > 1:
+        shown = points[:3] if len(points) <= 3 else [*points[:2], points[-1]]
+        lines.append(
+            "\n".join(
+                f"- {p['date']}: {fmt.price(p['price'])} ({fmt.price(p['lower'])} to {fmt.price(p['upper'])})"
+                for p in shown
+            )
+            + "\n"
+        )
+    lines.append(_skill_sentence(f))
+    return "\n".join(lines)
+
+
+def _accuracy_block(a: dict[str, Any]) -> str:
+    lines = [f"**Forecast accuracy for {a['symbol']}** over the last {a['period_days']} days:"]
+    h1 = a["realized"]["1"]
+    if h1["n"]:
+        lines.append(
+            f"{h1['n']} served next-day forecasts were scored: MAPE {h1['mape_realized']:.2f}%, "
+            f"skill against naive {h1['skill_vs_naive']:+.3f}, interval coverage "
+            f"{h1['interval_coverage'] * 100:.1f}%."
+        )
+    else:
+        total = a["realized_all_time"]
+        lines.append(
+            f"no served forecast has been scored in that period yet ({total['n']} scored in all, "
+            f"{total['pending']} waiting for their actual close)."
+        )
+    backtest = a.get("backtest")
+    if backtest:
+        window = backtest["window"]
+        lines.append(
+            f"Walk-forward backtest of {a['champion']} ({window['start']} to {window['end']}):"
+        )
+        lines += [
+            f"- {h} day(s): MAPE {m['mape']:.2f}% vs naive {m['naive_mape']:.2f}%, skill {m['skill']:+.3f}, "
+            f"direction right {m['directional_accuracy'] * 100:.1f}%"
+            for h, m in sorted(backtest["metrics"].items(), key=lambda kv: int(kv[0]))
+        ]
+    else:
+        lines.append("There is no trained model for it yet.")
+    return "\n".join(lines)
+
+
 def _explanation(e: dict[str, Any]) -> str:
     return (
         f"**{e['title']}** measures {e['measures']}. It is computed as {e['computed']}. "
@@ -142,6 +218,8 @@ def compose_offline(plan: Plan, results: list[ToolRun], notes: list[str]) -> str
     prices = [r["result"] for r in _by_tool(done, "get_price")]
     techs = {r["result"]["symbol"]: r["result"] for r in _by_tool(done, "technical_analysis")}
     explains = [r["result"] for r in _by_tool(done, "explain_indicator")]
+    forecasts = [r["result"] for r in _by_tool(done, "forecast_price")]
+    accuracies = [r["result"] for r in _by_tool(done, "forecast_accuracy")]
 
     if plan.missing:
         parts.append(_missing(plan))
@@ -171,6 +249,11 @@ def compose_offline(plan: Plan, results: list[ToolRun], notes: list[str]) -> str
         parts.append("I can't tell you what to do, but here is what the tools show.")
         parts += [_price_line(p) for p in prices]
         parts += [_technical_block(t, limit=5) for t in techs.values()]
+        parts += [_forecast_block(f) for f in forecasts]
+    elif plan.intent == "forecast":
+        parts += [_forecast_block(f) for f in forecasts]
+    elif plan.intent == "accuracy":
+        parts += [_accuracy_block(a) for a in accuracies]
     elif plan.intent == "explain":
         parts += [_explanation(e) for e in explains]
         parts += [_technical_block(t, limit=4) for t in techs.values()]

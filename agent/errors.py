@@ -18,6 +18,14 @@ class NotFoundError(ServiceError):
     """The thing asked for does not exist (no stored data for the range, no such job)."""
 
 
+class ModelNotTrainedError(ServiceError):
+    """No champion model for the symbol yet (409: the message names the command to train one)."""
+
+
+class ModelUnavailableError(ServiceError):
+    """The champion's artifact is missing or corrupt (503); the registry is left unchanged."""
+
+
 # The store's and engines' errors are part of the agent's public surface, so front-ends translate them
 # without importing `knowledge` or `tools` themselves.
 from knowledge.errors import (  # noqa: E402
@@ -46,6 +54,8 @@ __all__ = [
     "InvalidRequestError",
     "KnowledgeError",
     "MigrationError",
+    "ModelNotTrainedError",
+    "ModelUnavailableError",
     "NoDataError",
     "NotFoundError",
     "ProviderError",

@@ -8,17 +8,21 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from agent.chat import ChatService
+from agent.forecast import ForecastService
 from agent.health import HealthService
 from agent.jobs import JobRunner
 from agent.market import MarketService
 from agent.settings import Settings
 from agent.technical import TechnicalService
+from agent.training import TrainingService
 from knowledge.cache import SafeCache, make_cache
 from knowledge.database import Database, start_embedded_postgres
 from knowledge.errors import KnowledgeError
 from knowledge.market.refresh import MarketDataProvider
 from knowledge.market.repository import PriceRepository
 from knowledge.migrations import applied_versions, apply_migrations
+from knowledge.models.ledger import PredictionLedger
+from knowledge.models.registry import ModelRegistry
 from knowledge.ratelimit import RateLimiter
 
 log = logging.getLogger(__name__)
@@ -56,6 +60,15 @@ def upgrade_database(settings: Settings) -> tuple[list[str], int]:
     return applied, max(versions, default=0)
 
 
+def _forecast_config(settings: Settings) -> Any:
+    """The engine's default model configuration, with the epochs setting applied."""
+    if settings.forecast_epochs is None:
+        return None
+    from tools.forecast import DEFAULT_CONFIG
+
+    return DEFAULT_CONFIG.model_copy(update={"epochs": settings.forecast_epochs})
+
+
 @dataclass
 class Services:
     """Everything the front-ends use, built once per process."""
@@ -67,6 +80,8 @@ class Services:
     market: MarketService
     technical: TechnicalService
     health: HealthService
+    forecasts: ForecastService
+    training: TrainingService
     dsn: str = field(default="", repr=False)
     limiter: RateLimiter = field(default_factory=RateLimiter)
     jobs: JobRunner = field(default_factory=JobRunner)
@@ -98,6 +113,18 @@ class Services:
         )
         technical = TechnicalService(prices, cache, cache_ttl=settings.cache_ttl_seconds)
         health = HealthService(db, cache, redis_configured=redis_url is not None)
+        registry = ModelRegistry(db)
+        model_dir = settings.resolved_model_dir
+        forecasts = ForecastService(prices, registry, PredictionLedger(db), model_dir)
+        training = TrainingService(
+            prices,
+            registry,
+            forecasts,
+            model_dir,
+            eval_days=settings.forecast_eval_days,
+            refit_every=settings.forecast_refit_every,
+            config=_forecast_config(settings),
+        )
         return cls(
             settings,
             db,
@@ -106,6 +133,8 @@ class Services:
             market,
             technical,
             health,
+            forecasts,
+            training,
             dsn=dsn,
             limiter=RateLimiter(redis_url),
         )
@@ -121,7 +150,7 @@ class Services:
 
             memory = ThreadMemory(self.dsn, timeout=self.settings.db_timeout_seconds)
             saver = await memory.open()
-            tools = build_tools(self.market, self.technical)
+            tools = build_tools(self.market, self.technical, self.forecasts)
             graph = build_graph(self.settings, tools, make_chat_model(self.settings), saver)
             self.memory = memory
             self.chat = ChatService(graph, self.settings, Tracing(self.settings))

@@ -43,6 +43,13 @@ class Settings(BaseSettings):
         default=None, description="model artifacts; default DATA_HOME/models"
     )
 
+    # forecasting
+    forecast_eval_days: int = Field(
+        default=180, ge=30, le=1000, description="walk-forward window before each new model"
+    )
+    forecast_refit_every: int = Field(default=30, ge=1, le=365)
+    forecast_epochs: int | None = Field(default=None, ge=1, le=1000, description="None = default")
+
     # api
     host: str = "127.0.0.1"
     port: int = Field(default=8000, ge=1, le=65_535)
@@ -56,6 +63,14 @@ class Settings(BaseSettings):
     trust_forwarded_for: bool = Field(default=False, description="behind a reverse proxy")
     max_body_bytes: int = Field(default=1_000_000, ge=1024, le=100_000_000)
     max_query_chars: int = Field(default=2048, ge=64, le=65_536)
+
+    # web chat (Chainlit at /ui)
+    chainlit_auth_secret: SecretStr | None = Field(
+        default=None, description="signs web chat logins; unset = kept in DATA_HOME"
+    )
+    web_user_header: str | None = Field(
+        default=None, description="header naming the user (trusted proxy); unset = one local user"
+    )
 
     # LLM and tracing
     llm_model: str | None = Field(
@@ -116,6 +131,23 @@ class Settings(BaseSettings):
         ):
             raise ValueError("must start with redis://, rediss:// or unix:// (or be unset)")
         return value
+
+    @field_validator("chainlit_auth_secret")
+    @classmethod
+    def _empty_secret_is_none(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None and value.get_secret_value().strip() == "":
+            return None
+        return value
+
+    @field_validator("web_user_header")
+    @classmethod
+    def _header_name(cls, value: str | None) -> str | None:
+        if value is None or value.strip() == "":
+            return None
+        name = value.strip()
+        if not all(c.isascii() and (c.isalnum() or c in "-_") for c in name):
+            raise ValueError("must be an HTTP header name such as X-Forwarded-User")
+        return name
 
     @field_validator("crypto_data_dir", mode="before")
     @classmethod

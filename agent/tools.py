@@ -13,6 +13,7 @@ from typing import Any, Literal
 from langchain_core.tools import BaseTool, StructuredTool
 from pydantic import BaseModel, Field
 
+from agent.forecast import ForecastService
 from agent.market import MarketService
 from agent.technical import TechnicalService
 from tools.indicators import resolve_groups
@@ -42,6 +43,20 @@ class TechnicalArgs(BaseModel):
     as_of: date | datetime | None = Field(default=None, description="analyse as of this date")
 
 
+class ForecastArgs(BaseModel):
+    """Arguments of `forecast_price`."""
+
+    symbol: str = Field(description=SYMBOL_HELP, max_length=32)
+    horizon_days: int = Field(default=7, ge=1, le=30, description="days ahead, 1 to 30")
+
+
+class AccuracyArgs(BaseModel):
+    """Arguments of `forecast_accuracy`."""
+
+    symbol: str = Field(description=SYMBOL_HELP, max_length=32)
+    period_days: int = Field(default=30, ge=1, le=3650, description="look-back window in days")
+
+
 class ExplainArgs(BaseModel):
     """Arguments of `explain_indicator`."""
 
@@ -66,7 +81,9 @@ def _condense_report(report: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def build_tools(market: MarketService, technical: TechnicalService) -> list[BaseTool]:
+def build_tools(
+    market: MarketService, technical: TechnicalService, forecasts: ForecastService
+) -> list[BaseTool]:
     """The tools available now, bound to this process's services."""
 
     async def get_price(symbol: str, period_days: int = 1, interval: str = "1d") -> dict[str, Any]:
@@ -83,6 +100,12 @@ def build_tools(market: MarketService, technical: TechnicalService) -> list[Base
         return _condense_report(report) | {
             "focus": resolve_groups(indicators) if indicators else []
         }
+
+    async def forecast_price(symbol: str, horizon_days: int = 7) -> dict[str, Any]:
+        return await forecasts.forecast(symbol, horizon_days)
+
+    async def forecast_accuracy(symbol: str, period_days: int = 30) -> dict[str, Any]:
+        return await forecasts.accuracy(symbol, period_days)
 
     async def explain_indicator(name: str) -> dict[str, Any]:
         return describe(name).model_dump()
@@ -102,6 +125,22 @@ def build_tools(market: MarketService, technical: TechnicalService) -> list[Base
             "ADX, ATR, OBV, MFI, CCI, ROC, SAR, candlestick patterns) on stored bars, with "
             "buy/sell/hold signals and their reasons, a summary stance, support and resistance.",
             args_schema=TechnicalArgs,
+        ),
+        StructuredTool.from_function(
+            coroutine=forecast_price,
+            name="forecast_price",
+            description="LSTM forecast of the daily close for the next 1-30 days with an 80% "
+            "interval, and the model's out-of-sample skill against the naive 'tomorrow = today' "
+            "forecast (say plainly when skill is not positive).",
+            args_schema=ForecastArgs,
+        ),
+        StructuredTool.from_function(
+            coroutine=forecast_accuracy,
+            name="forecast_accuracy",
+            description="How accurate past forecasts were: realised errors of served forecasts "
+            "over a period (scored when the actual close arrived) and the model's walk-forward "
+            "backtest against naive.",
+            args_schema=AccuracyArgs,
         ),
         StructuredTool.from_function(
             coroutine=explain_indicator,

@@ -12,6 +12,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from agent.settings import Settings, SettingsError, load_settings
+from api.cli_models import app as models_app
 
 Interval = Literal["1d", "1h"]
 
@@ -20,6 +21,7 @@ db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
 data_app = typer.Typer(help="Market data.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
 app.add_typer(data_app, name="data")
+app.add_typer(models_app, name="models")
 console = Console()
 
 

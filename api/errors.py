@@ -20,6 +20,8 @@ from agent.errors import (
     InsufficientDataError,
     InvalidRequestError,
     KnowledgeError,
+    ModelNotTrainedError,
+    ModelUnavailableError,
     NotFoundError,
     ToolError,
     UnknownIndicatorError,
@@ -48,6 +50,15 @@ def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(NotFoundError)
     async def _not_found(_: Request, exc: NotFoundError) -> JSONResponse:
         return _json(404, "not_found", str(exc))
+
+    @app.exception_handler(ModelNotTrainedError)
+    async def _no_model(_: Request, exc: ModelNotTrainedError) -> JSONResponse:
+        return _json(409, "model_not_trained", str(exc))
+
+    @app.exception_handler(ModelUnavailableError)
+    async def _model_broken(_: Request, exc: ModelUnavailableError) -> JSONResponse:
+        log.error("model unavailable: %s", exc)
+        return _json(503, "model_unavailable", str(exc))
 
     @app.exception_handler(InvalidRequestError)
     async def _invalid(_: Request, exc: InvalidRequestError) -> JSONResponse:

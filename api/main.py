@@ -15,7 +15,7 @@ from agent.settings import Settings, load_settings
 from api import middleware
 from api.errors import install_error_handlers
 from api.metrics import Metrics
-from api.routers import admin, chat, market, meta, status, technical
+from api.routers import admin, chat, forecast, market, meta, status, technical
 from bots.telegram_bot import start_webhook_bot, stop_webhook_bot
 from bots.webhook import router as telegram_router
 from ui.mount import mount_web_ui
@@ -31,6 +31,13 @@ async def _load_market_data(services: Services) -> None:
         log.warning(message)
     else:
         log.info(message)
+
+
+async def _warm_models(services: Services) -> None:
+    """Load the champion models in the background, so the first forecast is fast."""
+    warmed = await anyio.to_thread.run_sync(services.forecasts.warm_up, abandon_on_cancel=True)
+    if warmed:
+        log.info("forecast models warm: %s", ", ".join(warmed))
 
 
 async def _start_bot(services: Services) -> Any:
@@ -77,6 +84,7 @@ def create_app(
         async with anyio.create_task_group() as tasks:
             if should_load:
                 tasks.start_soon(_load_market_data, active)
+            tasks.start_soon(_warm_models, active)
             yield
             tasks.cancel_scope.cancel()
         await _stop_bot(app.state.telegram)
@@ -105,9 +113,10 @@ def create_app(
     app.include_router(meta.router)
     app.include_router(market.router)
     app.include_router(technical.router)
+    app.include_router(forecast.router)
     app.include_router(chat.router)
     app.include_router(admin.router)
     app.include_router(status.router)
     app.include_router(telegram_router)
-    mount_web_ui(app, path="/ui")  # the Chainlit web chat (ui/app.py)
+    mount_web_ui(app, path="/ui", settings=config)  # the Chainlit web chat (ui/app.py)
     return app

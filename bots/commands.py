@@ -198,11 +198,20 @@ class BotHandlers:
             )
         await send_html(message, tg.render(result.answer, tg.sources_html(result.sources)))
 
+    async def forecast(self, update: Update, context: Context) -> None:
+        """/forecast SYMBOL [DAYS]: the agent's forecast answer, with the model's skill."""
+        message = update.effective_message
+        if message is None or not (text := await self._needs_argument(message, "/forecast BTC 7")):
+            return
+        words = text.split()
+        days = words[1] if len(words) > 1 and words[1].isdigit() else "7"
+        await self._converse(update, message, f"forecast {words[0]} for the next {days} days")
+
     async def not_available(self, update: Update, context: Context) -> None:
-        """/forecast and /sentiment: an honest answer until those engines exist."""
+        """/sentiment: an honest answer until that engine exists."""
         if update.effective_message is not None:
             await update.effective_message.reply_text(
-                "Forecasts and news sentiment are not available yet. "
+                "News sentiment is not available yet. "
                 "Try /ta for the technical view, or just ask me."
             )
 
@@ -220,6 +229,6 @@ class BotHandlers:
             "ta": self.technical,
             "chart": self.chart,
             "ask": self.ask,
-            "forecast": self.not_available,
+            "forecast": self.forecast,
             "sentiment": self.not_available,
         }

@@ -35,3 +35,8 @@ class InvalidBarsError(ToolError):
 
 class ChartRenderError(ToolError):
     """A chart could not be exported (no headless browser for kaleido, export failed)."""
+
+
+class ModelArtifactError(ToolError):
+    """A saved forecasting model is missing, incomplete or corrupt (or produces non-finite
+    output); the message names the folder and the file at fault."""

@@ -5,6 +5,10 @@ message is a turn of the agent on the Chainlit thread id, so follow-ups use the 
 Postgres memory. Tool calls show as steps with their arguments and a short result, the
 grounded answer streams in as tokens, and a turn that ran a technical analysis ends with the
 candle chart of the analysed symbol.
+
+Conversations are stored (`ui.threads`) for the logged-in user (`ui.auth`: one local user, or
+the one a trusted proxy names), so the sidebar lists them and opening one resumes it: the
+resumed session keeps the conversation's thread id, hence the agent's memory of it.
 """
 
 from __future__ import annotations
@@ -14,12 +18,17 @@ import logging
 from typing import Any
 
 import chainlit as cl
+from chainlit.data.base import BaseDataLayer
+from chainlit.types import ThreadDict
+from starlette.datastructures import Headers
 
 from agent.errors import KnowledgeError, ServiceError, ToolError
 from agent.services import Services
+from ui.auth import web_user
 from ui.charts import chart_elements
-from ui.mount import services_for_scope
+from ui.scope import services_for_scope, serving_app, started_services
 from ui.steps import ToolSteps
+from ui.threads import PostgresDataLayer
 
 log = logging.getLogger(__name__)
 
@@ -36,13 +45,38 @@ NOT_READY = (
 
 
 @cl.data_layer
-def no_chainlit_persistence() -> Any:
-    """No Chainlit data layer: the agent keeps each thread's memory in its own Postgres tables.
+def web_chat_history() -> BaseDataLayer:
+    """Chainlit's persistence: conversations stored in the assistant's own Postgres.
 
     Declaring it also stops Chainlit from reading our `DATABASE_URL` and looking for its own
     tables (and the asyncpg driver) in the assistant's database.
     """
-    return None
+    return PostgresDataLayer()
+
+
+@cl.header_auth_callback
+async def login(headers: Headers) -> cl.User | None:
+    """Log the browser in without a form: the local user, or the user a trusted proxy names.
+
+    Refused (None) when the app's services are not started, since the header setting is theirs.
+    """
+    services = started_services(serving_app())
+    if services is None:
+        return None
+    return web_user(headers, services.settings.web_user_header)
+
+
+@cl.on_chat_resume
+async def on_chat_resume(thread: ThreadDict) -> None:
+    """Continue a stored conversation opened from the sidebar (or reloaded at its URL).
+
+    Chainlit redisplays the stored messages, steps and charts; the session must carry the
+    conversation's thread id, which is the agent's memory key, so the next message is answered
+    as a follow-up of the stored conversation.
+    """
+    session = cl.context.session
+    session.thread_id = thread["id"]
+    log.info("web chat resumed thread %s", thread["id"])
 
 
 @cl.set_starters

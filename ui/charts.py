@@ -60,6 +60,18 @@ def chart_requests(tools_used: list[dict[str, Any]]) -> list[ChartRequest]:
     return found[:MAX_CHARTS]
 
 
+def forecast_requests(tools_used: list[dict[str, Any]]) -> list[tuple[str, int]]:
+    """(symbol, horizon) of the turn's successful `forecast_price` calls."""
+    found: list[tuple[str, int]] = []
+    for use in tools_used:
+        result = use.get("result") or {}
+        if use.get("name") == "forecast_price" and use.get("ok") and "symbol" in result:
+            request = (str(result["symbol"]), int(result.get("horizon_days") or 7))
+            if request not in found:
+                found.append(request)
+    return found[:MAX_CHARTS]
+
+
 async def chart_elements(
     services: Services, tools_used: list[dict[str, Any]]
 ) -> tuple[list[cl.Plotly], list[str]]:
@@ -80,5 +92,14 @@ async def chart_elements(
             continue
         elements.append(
             cl.Plotly(name=f"{label} chart", figure=figure, display="inline", size="large")
+        )
+    for symbol, horizon in forecast_requests(tools_used):
+        try:
+            figure = await services.forecasts.chart(symbol, horizon)
+        except (ServiceError, KnowledgeError, ToolError) as exc:
+            notes.append(f"forecast chart for {symbol} unavailable: {exc}")
+            continue
+        elements.append(
+            cl.Plotly(name=f"{symbol} forecast", figure=figure, display="inline", size="large")
         )
     return elements, notes

@@ -72,6 +72,6 @@ async def system_status(request: Request, services: ServicesDep) -> dict[str, An
             else {},
         },
         "jobs": services.jobs.counts(),
-        "models": {"registered": 0, "detail": "price forecasting is not part of this version yet"},
+        "models": await anyio.to_thread.run_sync(services.forecasts.summary),
         "data": await anyio.to_thread.run_sync(freshness),
     }

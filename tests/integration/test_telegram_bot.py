@@ -220,7 +220,7 @@ async def test_missing_data_is_said_plainly(bot: BotApplication, telegram: FakeT
 async def test_usage_help_and_commands_not_available_yet(
     bot: BotApplication, telegram: FakeTelegram
 ) -> None:
-    for text in ("/price", "/help", "/forecast btc", "/nonsense"):
+    for text in ("/price", "/help", "/sentiment btc", "/nonsense"):
         telegram.message(text, user_id=ALICE)
     sent = await telegram.wait_for("sendMessage", 4, chat_id=ALICE)
     texts = sorted(c.text for c in sent)
@@ -228,6 +228,15 @@ async def test_usage_help_and_commands_not_available_yet(
     assert any("/chart" in t and "Coins: BTC, ETH" in t for t in texts)
     assert any("not available yet" in t for t in texts)
     assert any("I don't know that command" in t for t in texts)
+
+
+async def test_forecast_command_goes_to_the_agent(
+    bot: BotApplication, telegram: FakeTelegram
+) -> None:
+    telegram.message("/forecast btc 3", user_id=ALICE)
+    (reply,) = await telegram.wait_for("sendMessage", chat_id=ALICE)
+    # no model is trained in this test: the answer says how to train one, nothing invented
+    assert "crypto-assistant models train BTC-USD" in reply.text
 
 
 # ----- long answers and escaping -----

@@ -1,0 +1,62 @@
+"""Forecasts and the model lifecycle: POST /forecast, GET /model-metrics, POST /models/.../train."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+import anyio
+from fastapi import APIRouter, Path
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel, ConfigDict, Field
+
+from api.deps import ServicesDep
+from api.schemas import ERRORS
+from api.security import AdminDep
+
+router = APIRouter(tags=["forecasting"])
+MODEL_ERRORS: dict[int | str, dict[str, Any]] = {
+    **ERRORS,
+    409: {"description": "No model trained for this symbol yet"},
+}
+
+
+class ForecastRequest(BaseModel):
+    """Which coin and how many days ahead (1 to 30)."""
+
+    model_config = ConfigDict(extra="forbid")
+    symbol: str = Field(min_length=1, max_length=32, examples=["BTC-USD"])
+    horizon_days: int = Field(default=7, ge=1, le=30)
+
+
+@router.post("/forecast", responses=MODEL_ERRORS)
+async def forecast(body: ForecastRequest, services: ServicesDep) -> Any:
+    """The champion model's forecast with an interval, its metrics and skill against naive."""
+    return await services.forecasts.forecast(body.symbol, body.horizon_days)
+
+
+@router.get("/model-metrics/{symbol}", responses=ERRORS)
+async def model_metrics(
+    services: ServicesDep, symbol: Annotated[str, Path(min_length=1, max_length=32)]
+) -> Any:
+    """Champion, every version with its walk-forward metrics, drift flags, realised accuracy."""
+    return await services.forecasts.model_metrics(symbol)
+
+
+@router.post("/models/{symbol}/train", status_code=202, responses={**ERRORS, 401: {}, 403: {}})
+async def train(
+    services: ServicesDep,
+    _: AdminDep,
+    symbol: Annotated[str, Path(min_length=1, max_length=32)],
+) -> Any:
+    """Start training in the background (never inside the request): 202 with the job id."""
+    resolved = services.market.symbols([symbol])[0]
+
+    async def work() -> dict[str, Any]:
+        outcome = await anyio.to_thread.run_sync(services.training.train, resolved)
+        return outcome.as_dict()
+
+    job = services.jobs.submit("model_train", {"symbol": resolved}, work)
+    return JSONResponse(
+        status_code=202,
+        content={"job_id": job.id, "status": job.status, "status_url": f"/admin/jobs/{job.id}"},
+    )

@@ -1,0 +1,1 @@
+"""Forecast model registry and prediction ledger tables."""
