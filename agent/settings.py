@@ -149,7 +149,7 @@ class Settings(BaseSettings):
             raise ValueError("must be an HTTP header name such as X-Forwarded-User")
         return name
 
-    @field_validator("crypto_data_dir", mode="before")
+    @field_validator("crypto_data_dir", "model_dir", mode="before")
     @classmethod
     def _empty_dir_is_none(cls, value: object) -> object:
         return None if value == "" else value
