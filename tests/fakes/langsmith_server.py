@@ -27,13 +27,12 @@ import email.parser
 import email.policy
 import gzip
 import json
-import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from types import TracebackType
 from typing import Any
+
+from tests.fakes.http import FakeHTTPServer, QuietHandler, RecordingHTTPServer
 
 try:
     import zstandard
@@ -77,20 +76,15 @@ def parse_multipart(body: bytes, content_type: str) -> list[tuple[str, bytes]]:
     return parts
 
 
-class _Server(ThreadingHTTPServer):
-    daemon_threads = True
-    block_on_close = False
+class _Server(FakeHTTPServer):
     fake: FakeLangSmith
 
 
-class _Handler(BaseHTTPRequestHandler):
+class _Handler(QuietHandler):
     server: _Server
-    protocol_version = "HTTP/1.1"
 
-    def log_message(self, format: str, *args: Any) -> None:
-        return
-
-    def _read_body(self) -> bytes:
+    def read_body(self) -> bytes:
+        """The body, also when it comes in chunks (`Transfer-Encoding: chunked`)."""
         if self.headers.get("Transfer-Encoding", "").lower() == "chunked":
             chunks: list[bytes] = []
             while True:
@@ -101,20 +95,11 @@ class _Handler(BaseHTTPRequestHandler):
                     return b"".join(chunks)
                 chunks.append(self.rfile.read(size))
                 self.rfile.readline()
-        length = int(self.headers.get("Content-Length") or 0)
-        return self.rfile.read(length) if length else b""
-
-    def _send(self, status: int, payload: Any) -> None:
-        data = json.dumps(payload).encode()
-        self.send_response(status)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(data)))
-        self.end_headers()
-        self.wfile.write(data)
+        return super().read_body()
 
     def _handle(self) -> None:
         fake = self.server.fake
-        raw = self._read_body()
+        raw = self.read_body()
         headers = {k.lower(): v for k, v in self.headers.items()}
         try:
             body = _decode(raw, headers.get("content-encoding", ""))
@@ -128,7 +113,7 @@ class _Handler(BaseHTTPRequestHandler):
         except Exception as exc:
             fake.errors.append(f"{self.command} {self.path}: {type(exc).__name__}: {exc}")
             status, answer = 400, {"detail": str(exc)}
-        self._send(status, answer)
+        self.send_json(status, answer)
 
     do_GET = _handle
     do_POST = _handle
@@ -136,71 +121,20 @@ class _Handler(BaseHTTPRequestHandler):
     do_PUT = _handle
 
 
-class FakeLangSmith:
-    """The capture server; `runs` are the merged runs, `requests` everything received."""
+class FakeLangSmith(RecordingHTTPServer[CapturedRequest]):
+    """The capture server; `runs` are the merged runs, `requests` everything received.
+
+    `base_url` is `http://127.0.0.1:PORT`, the value for `LANGSMITH_ENDPOINT`.
+    """
 
     def __init__(self, *, compression: bool = True, version: str = "0.11.0-fake") -> None:
+        super().__init__(_Handler, _Server, name="fake-langsmith")
         self.compression = compression and zstandard is not None
         self.version = version
-        self._lock = threading.Lock()
-        self._requests: list[CapturedRequest] = []
         self._runs: dict[str, dict[str, Any]] = {}
         self.errors: list[str] = []
-        self._server: _Server | None = None
-        self._thread: threading.Thread | None = None
-
-    # ----- lifecycle -----
-
-    def start(self) -> FakeLangSmith:
-        """Bind a free port on 127.0.0.1 and serve from a daemon thread."""
-        server = _Server(("127.0.0.1", 0), _Handler)
-        server.fake = self
-        self._server = server
-        self._thread = threading.Thread(
-            target=server.serve_forever,
-            kwargs={"poll_interval": 0.05},
-            name="fake-langsmith",
-            daemon=True,
-        )
-        self._thread.start()
-        return self
-
-    def stop(self) -> None:
-        """Stop serving and free the port."""
-        if self._server is not None:
-            self._server.shutdown()
-            self._server.server_close()
-            self._server = None
-        if self._thread is not None:
-            self._thread.join(timeout=5)
-            self._thread = None
-
-    def __enter__(self) -> FakeLangSmith:
-        return self.start()
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.stop()
-
-    @property
-    def base_url(self) -> str:
-        """`http://127.0.0.1:PORT`, the value for `LANGSMITH_ENDPOINT`."""
-        if self._server is None:
-            raise RuntimeError("FakeLangSmith is not started")
-        host, port = self._server.server_address[:2]
-        return f"http://{host!s}:{port}"
 
     # ----- what was captured -----
-
-    @property
-    def requests(self) -> list[CapturedRequest]:
-        """Every request received, in arrival order."""
-        with self._lock:
-            return list(self._requests)
 
     @property
     def runs(self) -> list[dict[str, Any]]:
@@ -251,10 +185,6 @@ class FakeLangSmith:
         return self.trace(trace_id)
 
     # ----- ingestion -----
-
-    def _record(self, request: CapturedRequest) -> None:
-        with self._lock:
-            self._requests.append(request)
 
     def _info(self) -> dict[str, Any]:
         return {

@@ -32,9 +32,9 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from types import TracebackType
 from typing import Any
+
+from tests.fakes.http import FakeHTTPServer, QuietHandler, RecordingHTTPServer
 
 CHAT_PATH = "/v1/chat/completions"
 
@@ -142,37 +142,16 @@ class RecordedRequest:
     status: int | None = None
 
 
-class _Server(ThreadingHTTPServer):
-    daemon_threads = True
-    block_on_close = False
+class _Server(FakeHTTPServer):
     fake: FakeOpenAI
 
 
-class _Handler(BaseHTTPRequestHandler):
+class _Handler(QuietHandler):
     server: _Server
-    protocol_version = "HTTP/1.1"
-
-    def log_message(self, format: str, *args: Any) -> None:
-        return
-
-    def _read_body(self) -> bytes:
-        length = int(self.headers.get("Content-Length") or 0)
-        return self.rfile.read(length) if length else b""
-
-    def _send_json(self, status: int, payload: Any, content_type: str = "application/json") -> None:
-        data = payload if isinstance(payload, bytes) else json.dumps(payload).encode()
-        try:
-            self.send_response(status)
-            self.send_header("Content-Type", content_type)
-            self.send_header("Content-Length", str(len(data)))
-            self.end_headers()
-            self.wfile.write(data)
-        except (BrokenPipeError, ConnectionResetError):  # the client gave up (timeout)
-            self.close_connection = True
 
     def _handle(self) -> None:
         fake = self.server.fake
-        raw = self._read_body()
+        raw = self.read_body()
         try:
             body: Any = json.loads(raw) if raw else None
         except ValueError:
@@ -183,7 +162,7 @@ class _Handler(BaseHTTPRequestHandler):
         fake._record(record)
         if self.command != "POST" or self.path.split("?")[0] != CHAT_PATH:
             record.status = 404
-            self._send_json(404, _error(f"the fake serves only POST {CHAT_PATH}", "not_found"))
+            self.send_json(404, _error(f"the fake serves only POST {CHAT_PATH}", "not_found"))
             return
         reply = fake._next(record)
         if reply.delay and fake._release.wait(reply.delay):
@@ -191,13 +170,13 @@ class _Handler(BaseHTTPRequestHandler):
             return  # the server is stopping
         record.status = reply.status
         if reply.status >= 400:
-            self._send_json(reply.status, _error(reply.error_message, "server_error"))
+            self.send_json(reply.status, _error(reply.error_message, "server_error"))
             return
         model = str((body or {}).get("model", "gpt-test"))
         if (body or {}).get("stream"):
-            self._send_json(200, fake._stream_body(reply, model), "text/event-stream")
+            self.send_body(200, "text/event-stream", fake._stream_body(reply, model))
         else:
-            self._send_json(200, fake._completion(reply, model))
+            self.send_json(200, fake._completion(reply, model))
 
     do_POST = _handle
     do_GET = _handle
@@ -207,65 +186,23 @@ def _error(message: str, kind: str) -> dict[str, Any]:
     return {"error": {"message": message, "type": kind, "param": None, "code": None}}
 
 
-class FakeOpenAI:
-    """The scripted server; `script(...)` queues replies, `requests` records what came in."""
+class FakeOpenAI(RecordingHTTPServer[RecordedRequest]):
+    """The scripted server; `script(...)` queues replies, `requests` records what came in.
+
+    `base_url` is `http://127.0.0.1:PORT/v1`, the value for `OPENAI_BASE_URL`.
+    """
 
     def __init__(self, *items: ScriptItem) -> None:
-        self._lock = threading.Lock()
+        super().__init__(_Handler, _Server, name="fake-openai", path="/v1")
         self._script: list[ScriptItem] = list(items)
-        self._requests: list[RecordedRequest] = []
         self.unexpected: list[RecordedRequest] = []
         self.errors: list[str] = []
         self._ids = itertools.count(1)
         self._release = threading.Event()
-        self._server: _Server | None = None
-        self._thread: threading.Thread | None = None
 
-    # ----- lifecycle -----
-
-    def start(self) -> FakeOpenAI:
-        """Bind a free port on 127.0.0.1 and serve from a daemon thread."""
-        server = _Server(("127.0.0.1", 0), _Handler)
-        server.fake = self
-        self._server = server
-        self._thread = threading.Thread(
-            target=server.serve_forever,
-            kwargs={"poll_interval": 0.05},
-            name="fake-openai",
-            daemon=True,
-        )
-        self._thread.start()
-        return self
-
-    def stop(self) -> None:
-        """Release delayed replies, stop serving and free the port."""
+    def _stopping(self) -> None:
+        """Release delayed replies."""
         self._release.set()
-        if self._server is not None:
-            self._server.shutdown()
-            self._server.server_close()
-            self._server = None
-        if self._thread is not None:
-            self._thread.join(timeout=5)
-            self._thread = None
-
-    def __enter__(self) -> FakeOpenAI:
-        return self.start()
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.stop()
-
-    @property
-    def base_url(self) -> str:
-        """`http://127.0.0.1:PORT/v1`, the value for `OPENAI_BASE_URL`."""
-        if self._server is None:
-            raise RuntimeError("FakeOpenAI is not started")
-        host, port = self._server.server_address[:2]
-        return f"http://{host!s}:{port}/v1"
 
     # ----- script and records -----
 
@@ -281,19 +218,9 @@ class FakeOpenAI:
             return len(self._script)
 
     @property
-    def requests(self) -> list[RecordedRequest]:
-        """Every request received, in arrival order."""
-        with self._lock:
-            return list(self._requests)
-
-    @property
     def chat_requests(self) -> list[RecordedRequest]:
         """The chat-completions requests, in arrival order."""
         return [r for r in self.requests if r.path.split("?")[0] == CHAT_PATH]
-
-    def _record(self, record: RecordedRequest) -> None:
-        with self._lock:
-            self._requests.append(record)
 
     def _next(self, record: RecordedRequest) -> Reply:
         with self._lock:

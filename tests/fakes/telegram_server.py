@@ -26,10 +26,10 @@ import struct
 import threading
 import time
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from types import TracebackType
 from typing import Any
 from urllib.parse import parse_qs
+
+from tests.fakes.http import FakeHTTPServer, LocalHTTPServer, QuietHandler
 
 DEFAULT_TOKEN = "123456789:TEST-token_for-the-fake-api"
 BOT_ID = 123456789
@@ -146,33 +146,15 @@ def _parse_body(body: bytes, content_type: str) -> tuple[dict[str, str], dict[st
     return {k: v[-1] for k, v in query.items()}, {}
 
 
-class _Server(ThreadingHTTPServer):
-    daemon_threads = True
-    block_on_close = False
+class _Server(FakeHTTPServer):
     fake: FakeTelegram
 
 
-class _Handler(BaseHTTPRequestHandler):
+class _Handler(QuietHandler):
     server: _Server
-    protocol_version = "HTTP/1.1"
-
-    def log_message(self, format: str, *args: Any) -> None:
-        return
-
-    def _reply(self, status: int, payload: dict[str, Any]) -> None:
-        data = json.dumps(payload).encode()
-        self.send_response(status)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(data)))
-        self.end_headers()
-        try:
-            self.wfile.write(data)
-        except (BrokenPipeError, ConnectionResetError):  # the bot stopped polling mid-request
-            self.close_connection = True
 
     def _handle(self) -> None:
-        length = int(self.headers.get("Content-Length") or 0)
-        body = self.rfile.read(length) if length else b""
+        body = self.read_body()
         path = self.path.split("?")[0]
         prefix, _, method = path.rpartition("/")
         token = prefix.removeprefix("/bot")
@@ -180,16 +162,20 @@ class _Handler(BaseHTTPRequestHandler):
         if "?" in self.path:
             fields.update({k: v[-1] for k, v in parse_qs(self.path.split("?", 1)[1]).items()})
         status, payload = self.server.fake._call(BotApiCall(method, token, fields, files))
-        self._reply(status, payload)
+        self.send_json(status, payload)
 
     do_GET = _handle
     do_POST = _handle
 
 
-class FakeTelegram:
-    """The fake Bot API. `message()` queues an update; `calls()`/`wait_for()` show the bot's."""
+class FakeTelegram(LocalHTTPServer):
+    """The fake Bot API. `message()` queues an update; `calls()`/`wait_for()` show the bot's.
+
+    `base_url` is `http://127.0.0.1:PORT/bot`, the value for `TELEGRAM_API_BASE_URL`.
+    """
 
     def __init__(self, token: str = DEFAULT_TOKEN, *, max_poll_seconds: float = 0.2) -> None:
+        super().__init__(_Handler, _Server, name="fake-telegram", path="/bot")
         self.token = token
         self.max_poll_seconds = max_poll_seconds
         self.errors: list[str] = []
@@ -198,53 +184,6 @@ class FakeTelegram:
         self._updates: list[dict[str, Any]] = []
         self._update_ids = itertools.count(1000)
         self._message_ids = itertools.count(1)
-        self._server: _Server | None = None
-        self._thread: threading.Thread | None = None
-
-    # ----- lifecycle -----
-
-    def start(self) -> FakeTelegram:
-        """Bind a free port on 127.0.0.1 and serve from a daemon thread."""
-        server = _Server(("127.0.0.1", 0), _Handler)
-        server.fake = self
-        self._server = server
-        self._thread = threading.Thread(
-            target=server.serve_forever,
-            kwargs={"poll_interval": 0.05},
-            name="fake-telegram",
-            daemon=True,
-        )
-        self._thread.start()
-        return self
-
-    def stop(self) -> None:
-        """Stop serving and free the port."""
-        if self._server is not None:
-            self._server.shutdown()
-            self._server.server_close()
-            self._server = None
-        if self._thread is not None:
-            self._thread.join(timeout=5)
-            self._thread = None
-
-    def __enter__(self) -> FakeTelegram:
-        return self.start()
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.stop()
-
-    @property
-    def base_url(self) -> str:
-        """`http://127.0.0.1:PORT/bot`, the value for `TELEGRAM_API_BASE_URL`."""
-        if self._server is None:
-            raise RuntimeError("FakeTelegram is not started")
-        host, port = self._server.server_address[:2]
-        return f"http://{host!s}:{port}/bot"
 
     # ----- what the test sends -----
 

@@ -20,14 +20,14 @@ import zlib
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from types import TracebackType
 from typing import Any
 from urllib.parse import parse_qs, unquote, urlsplit, urlunsplit
 
 import numpy as np
 import pandas as pd
 from curl_cffi import requests as curl_requests
+
+from tests.fakes.http import FakeHTTPServer, QuietHandler, RecordingHTTPServer
 
 CHART_PREFIX = "/v8/finance/chart/"
 """Path of Yahoo's price-history endpoint; failures and hangs target it by default."""
@@ -116,7 +116,7 @@ def synthetic_bars(
     )
 
 
-class FakeYahoo:
+class FakeYahoo(RecordingHTTPServer[RecordedRequest]):
     """A threaded HTTP server on 127.0.0.1 that answers like Yahoo Finance for a few symbols.
 
     Series end at the current day (daily, 00:00 UTC) and the current hour (hourly), like a
@@ -132,6 +132,7 @@ class FakeYahoo:
         hourly_bars: int = 24 * 40,
         now: datetime | None = None,
     ) -> None:
+        super().__init__(_Handler, _Server, name="fake-yahoo")
         self.now = (now or datetime.now(UTC)).astimezone(UTC)
         today = self.now.replace(hour=0, minute=0, second=0, microsecond=0)
         this_hour = self.now.replace(minute=0, second=0, microsecond=0)
@@ -143,59 +144,13 @@ class FakeYahoo:
             self._series[(symbol, "1h")] = synthetic_bars(
                 symbol, "1h", hourly_bars, this_hour, first_price, seed
             )
-        self._lock = threading.Lock()
         self._troubles: list[_Trouble] = []
         self._hang: tuple[float, str] | None = None
         self._release = threading.Event()
-        self._requests: list[RecordedRequest] = []
-        self._server: _Server | None = None
-        self._thread: threading.Thread | None = None
 
-    # ----- lifecycle -----
-
-    def start(self) -> FakeYahoo:
-        """Bind a free port on 127.0.0.1 and serve from a daemon thread."""
-        server = _Server(("127.0.0.1", 0), _Handler)
-        server.fake = self
-        self._server = server
-        self._thread = threading.Thread(
-            target=server.serve_forever,
-            kwargs={"poll_interval": 0.05},
-            name="fake-yahoo",
-            daemon=True,
-        )
-        self._thread.start()
-        return self
-
-    def stop(self) -> None:
-        """Release hung requests, stop serving and free the port."""
+    def _stopping(self) -> None:
+        """Release hung requests."""
         self._release.set()
-        if self._server is not None:
-            self._server.shutdown()
-            self._server.server_close()
-            self._server = None
-        if self._thread is not None:
-            self._thread.join(timeout=5)
-            self._thread = None
-
-    def __enter__(self) -> FakeYahoo:
-        return self.start()
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.stop()
-
-    @property
-    def base_url(self) -> str:
-        """`http://127.0.0.1:PORT` of the running server."""
-        if self._server is None:
-            raise RuntimeError("FakeYahoo is not started")
-        host, port = self._server.server_address[:2]
-        return f"http://{host!s}:{port}"
 
     def session(self) -> FakeYahooSession:
         """A new curl_cffi session whose Yahoo requests land on this server."""
@@ -243,12 +198,6 @@ class FakeYahoo:
 
     # ----- recorded traffic -----
 
-    @property
-    def requests(self) -> list[RecordedRequest]:
-        """Every request received so far, oldest first."""
-        with self._lock:
-            return list(self._requests)
-
     def history_requests(self, symbol: str | None = None) -> list[RecordedRequest]:
         """Chart requests asking for a time range (`period1`), i.e. price-history fetches."""
         return [
@@ -265,10 +214,6 @@ class FakeYahoo:
             self._requests.clear()
 
     # ----- used by the handler -----
-
-    def _record(self, request: RecordedRequest) -> None:
-        with self._lock:
-            self._requests.append(request)
 
     def _hold_for(self, path: str) -> tuple[float, threading.Event] | None:
         with self._lock:
@@ -395,18 +340,19 @@ def _chart_result(
     return result
 
 
-class _Server(ThreadingHTTPServer):
+class _Server(FakeHTTPServer):
     """The HTTP server, holding a reference to the `FakeYahoo` it serves for."""
 
-    daemon_threads = True
+    block_on_close = True  # `stop()` releases held requests, then waits for their answers
     fake: FakeYahoo
 
 
-class _Handler(BaseHTTPRequestHandler):
+class _Handler(QuietHandler):
     """Routes one request the way Yahoo would answer it."""
 
     server: _Server
     _recorded: RecordedRequest
+    protocol_version = "HTTP/1.0"
     server_version = "ATS"
     sys_version = ""
 
@@ -414,13 +360,8 @@ class _Handler(BaseHTTPRequestHandler):
         self._serve("GET")
 
     def do_POST(self) -> None:
-        length = int(self.headers.get("Content-Length") or 0)
-        if length:
-            self.rfile.read(length)
+        self.read_body()
         self._serve("POST")
-
-    def log_message(self, format: str, *args: Any) -> None:
-        """Stay quiet: tests read `FakeYahoo.requests` instead of a log."""
 
     def _serve(self, method: str) -> None:
         fake = self.server.fake
@@ -435,55 +376,52 @@ class _Handler(BaseHTTPRequestHandler):
             seconds, released = hold
             released.wait(seconds)
         status = fake._take_failure(parts.path)
-        try:
-            if status is not None:
-                self._fail(status)
-            elif host == "fc.yahoo.com":
-                # Yahoo answers 404 but sets the A3 cookie yfinance is after.
-                self._send(
-                    404,
-                    "text/html",
-                    b"<html><body>Not Found</body></html>",
-                    [
-                        (
-                            "Set-Cookie",
-                            "A3=d=AQABBFakeCookie&S=AQAAAFake; Path=/; Max-Age=31557600; HttpOnly",
-                        )
-                    ],
-                )
-            elif parts.path == "/v1/test/getcrumb":
-                self._send(200, "text/plain;charset=utf-8", CRUMB.encode())
-            elif "consent" in host or "consent" in parts.path.lower():
-                self._send(200, "text/html", _CONSENT_PAGE.encode())
-            elif parts.path.startswith(CHART_PREFIX):
-                symbol = unquote(parts.path[len(CHART_PREFIX) :]).upper()
-                code, body = fake._chart(symbol, query)
-                self._send_json(code, body)
-            elif parts.path.startswith("/v10/finance/quoteSummary/"):
-                self._send_json(
-                    404,
-                    {
-                        "quoteSummary": {
-                            "result": None,
-                            "error": {
-                                "code": "Not Found",
-                                "description": "Quote not found for symbol",
-                            },
-                        }
-                    },
-                )
-            else:
-                self._send_json(
-                    404,
-                    {
-                        "finance": {
-                            "result": None,
-                            "error": {"code": "Not Found", "description": "HTTP 404 Not Found"},
-                        }
-                    },
-                )
-        except (BrokenPipeError, ConnectionResetError):
-            pass  # the client gave up (timeout); nothing left to answer
+        if status is not None:
+            self._fail(status)
+        elif host == "fc.yahoo.com":
+            # Yahoo answers 404 but sets the A3 cookie yfinance is after.
+            self._send(
+                404,
+                "text/html",
+                b"<html><body>Not Found</body></html>",
+                [
+                    (
+                        "Set-Cookie",
+                        "A3=d=AQABBFakeCookie&S=AQAAAFake; Path=/; Max-Age=31557600; HttpOnly",
+                    )
+                ],
+            )
+        elif parts.path == "/v1/test/getcrumb":
+            self._send(200, "text/plain;charset=utf-8", CRUMB.encode())
+        elif "consent" in host or "consent" in parts.path.lower():
+            self._send(200, "text/html", _CONSENT_PAGE.encode())
+        elif parts.path.startswith(CHART_PREFIX):
+            symbol = unquote(parts.path[len(CHART_PREFIX) :]).upper()
+            code, body = fake._chart(symbol, query)
+            self._send_json(code, body)
+        elif parts.path.startswith("/v10/finance/quoteSummary/"):
+            self._send_json(
+                404,
+                {
+                    "quoteSummary": {
+                        "result": None,
+                        "error": {
+                            "code": "Not Found",
+                            "description": "Quote not found for symbol",
+                        },
+                    }
+                },
+            )
+        else:
+            self._send_json(
+                404,
+                {
+                    "finance": {
+                        "result": None,
+                        "error": {"code": "Not Found", "description": "HTTP 404 Not Found"},
+                    }
+                },
+            )
 
     def _fail(self, status: int) -> None:
         if status == 429:
@@ -503,14 +441,9 @@ class _Handler(BaseHTTPRequestHandler):
         body: bytes,
         extra: list[tuple[str, str]] | None = None,
     ) -> None:
+        """Answer, recording the status (a client that has gone only closes the connection)."""
         self._recorded.status = status
-        self.send_response(status)
-        self.send_header("Content-Type", content_type)
-        self.send_header("Content-Length", str(len(body)))
-        for name, value in extra or []:
-            self.send_header(name, value)
-        self.end_headers()
-        self.wfile.write(body)
+        self.send_body(status, content_type, body, extra or [])
 
 
 class FakeYahooSession(curl_requests.Session):  # type: ignore[type-arg]
