@@ -6,6 +6,7 @@ from typing import Any
 
 from agent import formatting as fmt
 from agent.planner import Plan
+from agent.sentiment import compose_sentiment
 from agent.state import ToolRun
 from knowledge.market.symbols import CATALOGUE
 
@@ -22,11 +23,11 @@ CAPABILITIES = (
     '- **comparisons**: "compare BTC and ETH"\n'
     '- **forecasts**: "forecast BTC for the next week" (with the model\'s skill against naive)\n'
     '- **track record**: "how accurate were your BTC forecasts last month?"\n'
+    '- **news mood**: "what is the news sentiment on Solana?"\n'
     '- **explanations**: "what is RSI?", "explain bollinger bands", or "why?" after an answer\n'
     f"Coins: {', '.join(c.ticker for c in CATALOGUE)}."
 )
 _UNAVAILABLE = {
-    "news_sentiment": "news sentiment is not available yet in this version",
     "search_knowledge": "the knowledge base is not available yet in this version",
 }
 
@@ -220,6 +221,7 @@ def compose_offline(plan: Plan, results: list[ToolRun], notes: list[str]) -> str
     explains = [r["result"] for r in _by_tool(done, "explain_indicator")]
     forecasts = [r["result"] for r in _by_tool(done, "forecast_price")]
     accuracies = [r["result"] for r in _by_tool(done, "forecast_accuracy")]
+    sentiments = [r["result"] for r in _by_tool(done, "news_sentiment")]
 
     if plan.missing:
         parts.append(_missing(plan))
@@ -250,6 +252,9 @@ def compose_offline(plan: Plan, results: list[ToolRun], notes: list[str]) -> str
         parts += [_price_line(p) for p in prices]
         parts += [_technical_block(t, limit=5) for t in techs.values()]
         parts += [_forecast_block(f) for f in forecasts]
+        parts += [compose_sentiment(x) for x in sentiments]
+    elif plan.intent == "sentiment":
+        parts += [compose_sentiment(x) for x in sentiments]
     elif plan.intent == "forecast":
         parts += [_forecast_block(f) for f in forecasts]
     elif plan.intent == "accuracy":

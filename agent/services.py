@@ -12,17 +12,20 @@ from agent.forecast import ForecastService
 from agent.health import HealthService
 from agent.jobs import JobRunner
 from agent.market import MarketService
+from agent.sentiment import SentimentService
 from agent.settings import Settings
 from agent.technical import TechnicalService
 from agent.training import TrainingService
 from knowledge.cache import SafeCache, make_cache
 from knowledge.database import Database, start_embedded_postgres
+from knowledge.embeddings import Embedder
 from knowledge.errors import KnowledgeError
 from knowledge.market.refresh import MarketDataProvider
 from knowledge.market.repository import PriceRepository
 from knowledge.migrations import applied_versions, apply_migrations
 from knowledge.models.ledger import PredictionLedger
 from knowledge.models.registry import ModelRegistry
+from knowledge.news import NewsStore
 from knowledge.ratelimit import RateLimiter
 
 log = logging.getLogger(__name__)
@@ -82,6 +85,8 @@ class Services:
     health: HealthService
     forecasts: ForecastService
     training: TrainingService
+    sentiment: SentimentService
+    embedder: Embedder
     dsn: str = field(default="", repr=False)
     limiter: RateLimiter = field(default_factory=RateLimiter)
     jobs: JobRunner = field(default_factory=JobRunner)
@@ -125,6 +130,12 @@ class Services:
             refit_every=settings.forecast_refit_every,
             config=_forecast_config(settings),
         )
+        embedder = Embedder()
+        from tools.sentiment.config import SentimentConfig
+
+        sentiment = SentimentService(
+            NewsStore(db), SentimentConfig.from_settings(settings), embedder=embedder
+        )
         return cls(
             settings,
             db,
@@ -135,6 +146,8 @@ class Services:
             health,
             forecasts,
             training,
+            sentiment,
+            embedder,
             dsn=dsn,
             limiter=RateLimiter(redis_url),
         )
@@ -150,7 +163,7 @@ class Services:
 
             memory = ThreadMemory(self.dsn, timeout=self.settings.db_timeout_seconds)
             saver = await memory.open()
-            tools = build_tools(self.market, self.technical, self.forecasts)
+            tools = build_tools(self.market, self.technical, self.forecasts, self.sentiment)
             graph = build_graph(self.settings, tools, make_chat_model(self.settings), saver)
             self.memory = memory
             self.chat = ChatService(graph, self.settings, Tracing(self.settings))

@@ -50,6 +50,37 @@ class Settings(BaseSettings):
     forecast_refit_every: int = Field(default=30, ge=1, le=365)
     forecast_epochs: int | None = Field(default=None, ge=1, le=1000, description="None = default")
 
+    # news sentiment
+    sentiment_backend: Literal["auto", "transformers", "embedding", "lexicon"] = Field(
+        default="auto",
+        description="auto = transformers model if local, else a trained embedding head, else lexicon",
+    )
+    sentiment_model: str = Field(
+        default="ProsusAI/finbert",
+        description="HF model id (local cache only, never downloaded) or folder",
+    )
+    sentiment_label_map: str | None = Field(
+        default=None, description="for LABEL_0.. models: LABEL_0=bearish,LABEL_1=neutral,..."
+    )
+    sentiment_batch_size: int = Field(default=16, ge=1, le=512)
+    sentiment_max_length: int = Field(default=256, ge=16, le=512)
+    sentiment_half_life_hours: float = Field(default=48.0, gt=0, le=2160)
+    news_feeds: Annotated[list[str], NoDecode] = Field(
+        default_factory=lambda: [
+            "https://www.coindesk.com/arc/outboundfeeds/rss/",
+            "https://cointelegraph.com/rss",
+            "https://decrypt.co/feed",
+        ]
+    )
+    news_subreddits: Annotated[list[str], NoDecode] = Field(
+        default_factory=lambda: ["CryptoCurrency", "Bitcoin", "ethereum"]
+    )
+    news_reddit_base_url: str = "https://www.reddit.com"
+    news_timeout_seconds: float = Field(default=10.0, gt=0, le=120)
+    news_host_delay_seconds: float = Field(default=2.0, ge=0, le=60)
+    news_user_agent: str = "crypto-assistant/0.1 (news sentiment reader)"
+    news_max_items_per_feed: int = Field(default=100, ge=1, le=1000)
+
     # api
     host: str = "127.0.0.1"
     port: int = Field(default=8000, ge=1, le=65_535)
@@ -154,7 +185,9 @@ class Settings(BaseSettings):
     def _empty_dir_is_none(cls, value: object) -> object:
         return None if value == "" else value
 
-    @field_validator("cors_origins", "telegram_allowed_users", mode="before")
+    @field_validator(
+        "cors_origins", "telegram_allowed_users", "news_feeds", "news_subreddits", mode="before"
+    )
     @classmethod
     def _comma_separated(cls, value: object) -> object:
         if isinstance(value, str):

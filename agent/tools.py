@@ -15,6 +15,7 @@ from pydantic import BaseModel, Field
 
 from agent.forecast import ForecastService
 from agent.market import MarketService
+from agent.sentiment import SentimentService, build_sentiment_tool
 from agent.technical import TechnicalService
 from tools.indicators import resolve_groups
 from tools.indicators.glossary import describe
@@ -82,7 +83,10 @@ def _condense_report(report: dict[str, Any]) -> dict[str, Any]:
 
 
 def build_tools(
-    market: MarketService, technical: TechnicalService, forecasts: ForecastService
+    market: MarketService,
+    technical: TechnicalService,
+    forecasts: ForecastService,
+    sentiment: SentimentService | None = None,
 ) -> list[BaseTool]:
     """The tools available now, bound to this process's services."""
 
@@ -110,7 +114,7 @@ def build_tools(
     async def explain_indicator(name: str) -> dict[str, Any]:
         return describe(name).model_dump()
 
-    return [
+    tools: list[BaseTool] = [
         StructuredTool.from_function(
             coroutine=get_price,
             name="get_price",
@@ -150,3 +154,6 @@ def build_tools(
             args_schema=ExplainArgs,
         ),
     ]
+    if sentiment is not None:
+        tools.append(build_sentiment_tool(sentiment))
+    return tools

@@ -13,6 +13,7 @@ from rich.table import Table
 
 from agent.settings import Settings, SettingsError, load_settings
 from api.cli_models import app as models_app
+from api.cli_sentiment import news_app, sentiment_app
 
 Interval = Literal["1d", "1h"]
 
@@ -22,6 +23,8 @@ data_app = typer.Typer(help="Market data.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
 app.add_typer(data_app, name="data")
 app.add_typer(models_app, name="models")
+app.add_typer(sentiment_app, name="sentiment")
+app.add_typer(news_app, name="news")
 console = Console()
 
 

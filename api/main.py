@@ -15,7 +15,7 @@ from agent.settings import Settings, load_settings
 from api import middleware
 from api.errors import install_error_handlers
 from api.metrics import Metrics
-from api.routers import admin, chat, forecast, market, meta, status, technical
+from api.routers import admin, chat, forecast, market, meta, sentiment, status, technical
 from bots.telegram_bot import start_webhook_bot, stop_webhook_bot
 from bots.webhook import router as telegram_router
 from ui.mount import mount_web_ui
@@ -114,6 +114,7 @@ def create_app(
     app.include_router(market.router)
     app.include_router(technical.router)
     app.include_router(forecast.router)
+    app.include_router(sentiment.router)
     app.include_router(chat.router)
     app.include_router(admin.router)
     app.include_router(status.router)

@@ -207,13 +207,12 @@ class BotHandlers:
         days = words[1] if len(words) > 1 and words[1].isdigit() else "7"
         await self._converse(update, message, f"forecast {words[0]} for the next {days} days")
 
-    async def not_available(self, update: Update, context: Context) -> None:
-        """/sentiment: an honest answer until that engine exists."""
-        if update.effective_message is not None:
-            await update.effective_message.reply_text(
-                "News sentiment is not available yet. "
-                "Try /ta for the technical view, or just ask me."
-            )
+    async def sentiment(self, update: Update, context: Context) -> None:
+        """/sentiment SYMBOL: the agent's news-mood answer (sources, count, freshness)."""
+        message = update.effective_message
+        if message is None or not (text := await self._needs_argument(message, "/sentiment SOL")):
+            return
+        await self._converse(update, message, f"what is the news sentiment on {text.split()[0]}?")
 
     async def unknown(self, update: Update, context: Context) -> None:
         """Any other command."""
@@ -230,5 +229,5 @@ class BotHandlers:
             "chart": self.chart,
             "ask": self.ask,
             "forecast": self.forecast,
-            "sentiment": self.not_available,
+            "sentiment": self.sentiment,
         }

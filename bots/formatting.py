@@ -255,6 +255,8 @@ COMMANDS: tuple[tuple[str, str], ...] = (
     ("price", "Last close and daily change, e.g. /price BTC"),
     ("ta", "Technical view: stance, readings, signals, e.g. /ta ETH"),
     ("chart", "Technical chart as an image, e.g. /chart SOL"),
+    ("forecast", "Price forecast with the model's skill, e.g. /forecast BTC 7"),
+    ("sentiment", "News mood with sources, e.g. /sentiment SOL"),
     ("ask", "Ask anything, e.g. /ask is BTC oversold?"),
     ("help", "What I can do"),
 )
@@ -273,7 +275,6 @@ def help_message(symbols: Sequence[str]) -> str:
         "• what is RSI?",
         "",
         "Coins: " + escape(", ".join(short_symbol(s) for s in symbols)),
-        "Forecasts and news sentiment are not available yet.",
     ]
     return "\n".join(lines)
 

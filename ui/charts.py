@@ -93,6 +93,20 @@ async def chart_elements(
         elements.append(
             cl.Plotly(name=f"{label} chart", figure=figure, display="inline", size="large")
         )
+    for use in tools_used:
+        result = use.get("result") or {}
+        if use.get("name") != "news_sentiment" or not use.get("ok") or not result.get("symbol"):
+            continue
+        try:
+            _, figure = await services.sentiment.trend_figure(result["symbol"], days=30)
+        except (ServiceError, KnowledgeError, ToolError) as exc:
+            notes.append(f"sentiment trend for {result['symbol']} unavailable: {exc}")
+            continue
+        elements.append(
+            cl.Plotly(
+                name=f"{result['symbol']} sentiment", figure=figure, display="inline", size="large"
+            )
+        )
     for symbol, horizon in forecast_requests(tools_used):
         try:
             figure = await services.forecasts.chart(symbol, horizon)

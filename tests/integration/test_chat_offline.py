@@ -77,7 +77,12 @@ def test_a_new_thread_has_no_memory(api: TestClient) -> None:
 
 def test_advice_combines_tools_and_adds_a_risk_note(api: TestClient) -> None:
     body = api.post("/ai-analysis", json={"question": "should I buy?", "symbol": "sol"}).json()
-    assert {t["name"] for t in body["tools_used"]} == {"get_price", "technical_analysis", "forecast_price"}
+    assert {t["name"] for t in body["tools_used"]} == {
+        "get_price",
+        "technical_analysis",
+        "forecast_price",
+        "news_sentiment",
+    }
     assert "Risk note" in body["answer"] and "not financial advice" in body["answer"]
     forecast = next(t for t in body["tools_used"] if t["name"] == "forecast_price")
     assert forecast["ok"] is False  # no model trained in this test: said, not invented

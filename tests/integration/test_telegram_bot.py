@@ -220,13 +220,13 @@ async def test_missing_data_is_said_plainly(bot: BotApplication, telegram: FakeT
 async def test_usage_help_and_commands_not_available_yet(
     bot: BotApplication, telegram: FakeTelegram
 ) -> None:
-    for text in ("/price", "/help", "/sentiment btc", "/nonsense"):
+    for text in ("/price", "/help", "/sentiment", "/nonsense"):
         telegram.message(text, user_id=ALICE)
     sent = await telegram.wait_for("sendMessage", 4, chat_id=ALICE)
     texts = sorted(c.text for c in sent)
     assert any("for example: /price BTC" in t for t in texts)
     assert any("/chart" in t and "Coins: BTC, ETH" in t for t in texts)
-    assert any("not available yet" in t for t in texts)
+    assert any("/sentiment SOL" in t for t in texts)  # usage hint of the bare command
     assert any("I don't know that command" in t for t in texts)
 
 
@@ -460,7 +460,7 @@ def test_main_polls_until_interrupted(
     assert "<b>Technical view on BTC-USD</b>" in reply.text
     (menu,) = telegram.calls("setMyCommands")
     assert [c["command"] for c in menu.json_field("commands")] == [
-        "price", "ta", "chart", "ask", "help"
+        "price", "ta", "chart", "forecast", "sentiment", "ask", "help"
     ]  # fmt: skip
     assert telegram.pending_updates() == 0  # the offset was confirmed before exiting
 
