@@ -124,6 +124,12 @@ class ChatService:
             if tracing_on:
                 await asyncio.to_thread(self.tracing.flush)
         state = (await self.graph.aget_state(config)).values
+        sources = [
+            {"title": h["title"], "source": h["source"], "section": h.get("section") or ""}
+            for r in state.get("results", [])
+            if r["name"] == "search_knowledge" and r["ok"]
+            for h in r["result"]["hits"]
+        ]
         result = ChatResult(
             thread_id=thread_id,
             answer=state.get("answer", ""),
@@ -138,6 +144,7 @@ class ChatService:
                 )
                 for r in state.get("results", [])
             ],
+            sources=list({(s["title"], s["section"]): s for s in sources}.values()),
             grounded=bool(state.get("grounding", {}).get("grounded", True)),
             grounding=state.get("grounding", {}),
             mode=state.get("mode") or "offline",

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from agent import formatting as fmt
+from agent.knowledge import compose_knowledge_answer
 from agent.planner import Plan
 from agent.sentiment import compose_sentiment
 from agent.state import ToolRun
@@ -27,9 +28,7 @@ CAPABILITIES = (
     '- **explanations**: "what is RSI?", "explain bollinger bands", or "why?" after an answer\n'
     f"Coins: {', '.join(c.ticker for c in CATALOGUE)}."
 )
-_UNAVAILABLE = {
-    "search_knowledge": "the knowledge base is not available yet in this version",
-}
+_UNAVAILABLE: dict[str, str] = {}
 
 
 def _by_tool(results: list[ToolRun], name: str) -> list[ToolRun]:
@@ -222,6 +221,7 @@ def compose_offline(plan: Plan, results: list[ToolRun], notes: list[str]) -> str
     forecasts = [r["result"] for r in _by_tool(done, "forecast_price")]
     accuracies = [r["result"] for r in _by_tool(done, "forecast_accuracy")]
     sentiments = [r["result"] for r in _by_tool(done, "news_sentiment")]
+    hits = [h for r in _by_tool(done, "search_knowledge") for h in r["result"]["hits"]]
 
     if plan.missing:
         parts.append(_missing(plan))
@@ -261,8 +261,10 @@ def compose_offline(plan: Plan, results: list[ToolRun], notes: list[str]) -> str
         parts += [_accuracy_block(a) for a in accuracies]
     elif plan.intent == "explain":
         parts += [_explanation(e) for e in explains]
+        if hits:
+            parts.append(compose_knowledge_answer(plan.concept or "", hits))
         parts += [_technical_block(t, limit=4) for t in techs.values()]
-        if not explains and not techs:
+        if not explains and not techs and not hits:
             parts.append(
                 f"I don't have an explanation of {plan.concept!r} yet: I can explain the technical "
                 "indicators I compute (RSI, MACD, Bollinger Bands, moving averages, stochastic, "

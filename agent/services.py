@@ -11,6 +11,7 @@ from agent.chat import ChatService
 from agent.forecast import ForecastService
 from agent.health import HealthService
 from agent.jobs import JobRunner
+from agent.knowledge import KnowledgeService
 from agent.market import MarketService
 from agent.sentiment import SentimentService
 from agent.settings import Settings
@@ -87,6 +88,7 @@ class Services:
     training: TrainingService
     sentiment: SentimentService
     embedder: Embedder
+    knowledge: KnowledgeService
     dsn: str = field(default="", repr=False)
     limiter: RateLimiter = field(default_factory=RateLimiter)
     jobs: JobRunner = field(default_factory=JobRunner)
@@ -136,6 +138,8 @@ class Services:
         sentiment = SentimentService(
             NewsStore(db), SentimentConfig.from_settings(settings), embedder=embedder
         )
+        knowledge = KnowledgeService(db, embedder, registry=registry)
+        training.on_registry_change = knowledge.refresh_model_cards
         return cls(
             settings,
             db,
@@ -148,6 +152,7 @@ class Services:
             training,
             sentiment,
             embedder,
+            knowledge,
             dsn=dsn,
             limiter=RateLimiter(redis_url),
         )
@@ -163,7 +168,9 @@ class Services:
 
             memory = ThreadMemory(self.dsn, timeout=self.settings.db_timeout_seconds)
             saver = await memory.open()
-            tools = build_tools(self.market, self.technical, self.forecasts, self.sentiment)
+            tools = build_tools(
+                self.market, self.technical, self.forecasts, self.sentiment, self.knowledge
+            )
             graph = build_graph(self.settings, tools, make_chat_model(self.settings), saver)
             self.memory = memory
             self.chat = ChatService(graph, self.settings, Tracing(self.settings))

@@ -19,5 +19,11 @@ def make_graph() -> Any:
     """Build the assistant's graph for Studio."""
     settings = load_settings()
     services = Services.build(settings)
-    tools = build_tools(services.market, services.technical, services.forecasts, services.sentiment)
+    tools = build_tools(
+        services.market,
+        services.technical,
+        services.forecasts,
+        services.sentiment,
+        services.knowledge,
+    )
     return build_graph(settings, tools, make_chat_model(settings))

@@ -14,6 +14,7 @@ from langchain_core.tools import BaseTool, StructuredTool
 from pydantic import BaseModel, Field
 
 from agent.forecast import ForecastService
+from agent.knowledge import KnowledgeService, build_knowledge_tool
 from agent.market import MarketService
 from agent.sentiment import SentimentService, build_sentiment_tool
 from agent.technical import TechnicalService
@@ -87,6 +88,7 @@ def build_tools(
     technical: TechnicalService,
     forecasts: ForecastService,
     sentiment: SentimentService | None = None,
+    knowledge: KnowledgeService | None = None,
 ) -> list[BaseTool]:
     """The tools available now, bound to this process's services."""
 
@@ -156,4 +158,6 @@ def build_tools(
     ]
     if sentiment is not None:
         tools.append(build_sentiment_tool(sentiment))
+    if knowledge is not None:
+        tools.append(build_knowledge_tool(knowledge))
     return tools

@@ -87,6 +87,7 @@ class TrainingService:
         eval_days: int = 180,
         refit_every: int = 30,
         config: Any = None,
+        on_registry_change: Callable[[], Any] | None = None,
     ) -> None:
         self.prices = prices
         self.registry = registry
@@ -95,6 +96,7 @@ class TrainingService:
         self.eval_days = eval_days
         self.refit_every = refit_every
         self.config = config
+        self.on_registry_change = on_registry_change
 
     def _config(self) -> Any:
         from tools.forecast import DEFAULT_CONFIG
@@ -183,6 +185,8 @@ class TrainingService:
         else:
             self.registry.set_notes(symbol, candidate.version, reason)
         log.info("trained %s v%s: %s", symbol, candidate.version, reason)
+        if self.on_registry_change is not None:
+            self.on_registry_change()  # e.g. re-index the model cards
         return TrainOutcome(symbol, candidate.version, promoted, reason, metrics)
 
     def _decide(

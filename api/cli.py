@@ -12,6 +12,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from agent.settings import Settings, SettingsError, load_settings
+from api.cli_knowledge import app as knowledge_app
 from api.cli_models import app as models_app
 from api.cli_sentiment import news_app, sentiment_app
 
@@ -25,6 +26,7 @@ app.add_typer(data_app, name="data")
 app.add_typer(models_app, name="models")
 app.add_typer(sentiment_app, name="sentiment")
 app.add_typer(news_app, name="news")
+app.add_typer(knowledge_app, name="knowledge")
 console = Console()
 
 

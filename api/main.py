@@ -15,7 +15,17 @@ from agent.settings import Settings, load_settings
 from api import middleware
 from api.errors import install_error_handlers
 from api.metrics import Metrics
-from api.routers import admin, chat, forecast, market, meta, sentiment, status, technical
+from api.routers import (
+    admin,
+    chat,
+    forecast,
+    knowledge,
+    market,
+    meta,
+    sentiment,
+    status,
+    technical,
+)
 from bots.telegram_bot import start_webhook_bot, stop_webhook_bot
 from bots.webhook import router as telegram_router
 from ui.mount import mount_web_ui
@@ -38,6 +48,17 @@ async def _warm_models(services: Services) -> None:
     warmed = await anyio.to_thread.run_sync(services.forecasts.warm_up, abandon_on_cancel=True)
     if warmed:
         log.info("forecast models warm: %s", ", ".join(warmed))
+
+
+async def _index_corpus(services: Services) -> None:
+    """Index the curated knowledge corpus in the background (cheap when nothing changed)."""
+    try:
+        results = await anyio.to_thread.run_sync(
+            services.knowledge.ensure_corpus, abandon_on_cancel=True
+        )
+        log.info("knowledge corpus: %d document(s) checked", len(results))
+    except Exception as exc:  # the assistant still answers without the corpus
+        log.warning("knowledge corpus could not be indexed: %s", exc)
 
 
 async def _start_bot(services: Services) -> Any:
@@ -85,6 +106,8 @@ def create_app(
             if should_load:
                 tasks.start_soon(_load_market_data, active)
             tasks.start_soon(_warm_models, active)
+            if should_load:
+                tasks.start_soon(_index_corpus, active)
             yield
             tasks.cancel_scope.cancel()
         await _stop_bot(app.state.telegram)
@@ -115,6 +138,7 @@ def create_app(
     app.include_router(technical.router)
     app.include_router(forecast.router)
     app.include_router(sentiment.router)
+    app.include_router(knowledge.router)
     app.include_router(chat.router)
     app.include_router(admin.router)
     app.include_router(status.router)
