@@ -105,7 +105,9 @@ class PredictionLedger:
             "interval_coverage": round(float(coverage), 4) if coverage is not None else None,
         }
 
-    def scored(self, symbol: str, horizon: int = 1, limit: int = 90) -> list[tuple[float, float, float]]:
+    def scored(
+        self, symbol: str, horizon: int = 1, limit: int = 90
+    ) -> list[tuple[float, float, float]]:
         """The latest scored (actual, predicted, naive) triples of one horizon, oldest first."""
         with self.db.connection() as conn:
             rows = conn.execute(
