@@ -27,6 +27,9 @@ from tools.errors import InsufficientDataError, InvalidBarsError
 from tools.forecast.config import ForecastConfig
 from tools.indicators.bars import AsOf, BarArrays, prepare_bars, to_utc_timestamp
 
+#: Days of returns in the trailing volatility that scales the interval.
+VOL_DAYS = 30
+
 #: Fewest training and validation samples a fit accepts.
 MIN_TRAIN_SAMPLES = 30
 MIN_VALIDATION_SAMPLES = 10
@@ -107,8 +110,17 @@ def lookback(names: Sequence[str]) -> int:
 
 
 def bars_needed(config: ForecastConfig) -> int:
-    """Fewest bars that give one complete input window (the predict path cuts to this)."""
-    return lookback(config.features) + config.window
+    """Fewest bars that give one complete input window and the interval's trailing volatility
+    (the predict path cuts the history to this)."""
+    return max(lookback(config.features) + config.window, VOL_DAYS + 1)
+
+
+def trailing_volatility(arrays: BarArrays, origins: np.ndarray) -> np.ndarray:
+    """Standard deviation of the `VOL_DAYS` daily log returns ending at each origin."""
+    returns = np.diff(np.log(arrays.close))  # returns[i - 1] is the move into bar i
+    view = sliding_window_view(returns, VOL_DAYS)  # row j covers moves into bars j+1..j+VOL_DAYS
+    vol = view[origins - VOL_DAYS].std(axis=1)
+    return np.maximum(vol, 1e-6)
 
 
 def load_bars(bars: pd.DataFrame, as_of: AsOf = None) -> BarArrays:
@@ -225,6 +237,7 @@ class TrainingSet:
     y_train: np.ndarray
     x_val: np.ndarray
     y_val: np.ndarray
+    val_volatility: np.ndarray
     scaler: Scaler
     train_start: pd.Timestamp
     train_end: pd.Timestamp
@@ -240,7 +253,7 @@ def build_training_set(arrays: BarArrays, config: ForecastConfig) -> TrainingSet
     lb, window, horizon = lookback(config.features), config.window, config.horizon
     features = feature_matrix(arrays, config.features)
     targets = target_matrix(arrays.close, horizon)
-    origins = np.arange(lb + window - 1, arrays.n - 1)
+    origins = np.arange(max(lb + window - 1, VOL_DAYS), arrays.n - 1)
     n_val = round(len(origins) * config.validation_fraction)
     if len(origins) - n_val < MIN_TRAIN_SAMPLES or n_val < MIN_VALIDATION_SAMPLES:
         raise InsufficientDataError(
@@ -259,6 +272,7 @@ def build_training_set(arrays: BarArrays, config: ForecastConfig) -> TrainingSet
         y_train=scaler.scale_targets(y_train).astype(np.float32),
         x_val=windows(scaled, val_origins, window),
         y_val=scaler.scale_targets(targets[val_origins]).astype(np.float32),
+        val_volatility=trailing_volatility(arrays, val_origins),
         scaler=scaler,
         train_start=arrays.index[0],
         train_end=arrays.index[-1],

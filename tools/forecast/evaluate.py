@@ -159,9 +159,12 @@ def walk_forward(
         visible = head(arrays, int(origins[-1]) + 1)  # nothing after the last origin
         x = inputs_at(visible, origins, config, trained.scaler)
         log_returns = trained.predict_log_returns(x)
+        scales = trained.band_scale(visible, origins)
         for i, origin in enumerate(origins):
             close = float(arrays.close[origin])
-            price, lower, upper = price_band(close, log_returns[i], trained.residual_quantiles)
+            price, lower, upper = price_band(
+                close, log_returns[i], trained.residual_quantiles, float(scales[i])
+            )
             for h in horizons:
                 if origin + h > last:
                     continue

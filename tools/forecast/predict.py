@@ -85,10 +85,13 @@ def check_horizon(trained: TrainedModel, horizon: int | None) -> int:
 
 
 def price_band(
-    last_close: float, log_returns: np.ndarray, quantiles: Any
+    last_close: float, log_returns: np.ndarray, quantiles: Any, scale: float = 1.0
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Central price, lower and upper bound for each horizon from predicted log returns."""
-    q = np.asarray(quantiles, dtype=np.float64)[: len(log_returns)]
+    """Central price, lower and upper bound for each horizon from predicted log returns.
+
+    `scale` multiplies the residual quantiles (today's volatility for a volatility-scaled band).
+    """
+    q = np.asarray(quantiles, dtype=np.float64)[: len(log_returns)] * scale
     price = last_close * np.exp(log_returns)
     return (
         price,
@@ -109,10 +112,12 @@ def forecast(
             f"a forecast needs {need} daily bars up to as_of; {arrays.n} available"
         )
     recent = tail(arrays, arrays.n - need)
-    x = inputs_at(recent, np.array([recent.n - 1]), trained.config, trained.scaler)
+    origin = np.array([recent.n - 1])
+    x = inputs_at(recent, origin, trained.config, trained.scaler)
     log_returns = trained.predict_log_returns(x)[0, :horizon]
     last_close = float(recent.close[-1])
-    price, lower, upper = price_band(last_close, log_returns, trained.residual_quantiles)
+    scale = float(trained.band_scale(recent, origin)[0])
+    price, lower, upper = price_band(last_close, log_returns, trained.residual_quantiles, scale)
     last = recent.index[-1]
     points = [
         ForecastPoint(

@@ -125,5 +125,8 @@ def train_model(
     )
     predicted = trained.predict_log_returns(data.x_val)
     actual = data.scaler.unscale_targets(data.y_val.astype(np.float64))
-    trained.residual_quantiles = residual_quantiles(actual - predicted, config.interval_level)
+    residuals = actual - predicted
+    if config.interval_scaling == "volatility":
+        residuals = residuals / data.val_volatility[:, None]
+    trained.residual_quantiles = residual_quantiles(residuals, config.interval_level)
     return trained

@@ -14,11 +14,11 @@ import numpy as np
 import pandas as pd
 
 from tools.forecast.config import ForecastConfig
-from tools.forecast.dataset import Scaler
+from tools.forecast.dataset import Scaler, trailing_volatility
 from tools.forecast.predict import Forecast, forecast
 
 if TYPE_CHECKING:
-    from tools.indicators.bars import AsOf
+    from tools.indicators.bars import AsOf, BarArrays
 
 
 @dataclass(eq=False)
@@ -26,7 +26,8 @@ class TrainedModel:
     """A fitted forecaster.
 
     `residual_quantiles[h-1]` is the (lower, upper) pair of validation-residual quantiles of
-    the h-day log return, with lower <= 0 <= upper, added to the prediction to make the band.
+    the h-day log return, with lower <= 0 <= upper, added to the prediction to make the band
+    (in units of the trailing 30-day volatility when `config.interval_scaling` says so).
     `train_start`/`train_end` are the first and last bar of the training window and
     `fingerprint` the sha256 of those bars, so a registry can tell which data made the model.
     """
@@ -79,6 +80,12 @@ class TrainedModel:
             self._infer = infer
         raw = np.asarray(self._infer(batch), dtype=np.float64)
         return self.config.shrinkage * self.scaler.unscale_targets(raw)
+
+    def band_scale(self, arrays: BarArrays, origins: np.ndarray) -> np.ndarray:
+        """Multiplier of the residual quantiles at each origin (trailing volatility or 1)."""
+        if self.config.interval_scaling == "volatility":
+            return trailing_volatility(arrays, origins)
+        return np.ones(len(origins))
 
     def predict(
         self, bars: pd.DataFrame, *, as_of: AsOf = None, horizon: int | None = None

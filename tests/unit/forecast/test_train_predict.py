@@ -105,3 +105,13 @@ def test_residual_quantiles_borrow_sqrt_time_scaling_when_residuals_run_out() ->
     assert np.quantile(residuals[:, 0], 0.1) == pytest.approx(quantiles[0][0])
     with pytest.raises(InsufficientDataError):
         residual_quantiles(np.full((10, 2), 0.1), 0.8)
+
+
+def test_the_band_widens_with_recent_volatility() -> None:
+    rng = np.random.default_rng(9)
+    calm = np.concatenate([rng.normal(0, 0.03, 370), rng.normal(0, 0.005, 30)])
+    wild = np.concatenate([calm[:370], rng.normal(0, 0.09, 30)])
+    model = tiny_model()
+    narrow = model.predict(synthetic_bars(400, returns=calm), horizon=1).points[0]
+    wide = model.predict(synthetic_bars(400, returns=wild), horizon=1).points[0]
+    assert (wide.upper - wide.lower) / wide.price > 5 * (narrow.upper - narrow.lower) / narrow.price
