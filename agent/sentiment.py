@@ -54,6 +54,9 @@ class SentimentService:
     config: SentimentConfig = field(default_factory=SentimentConfig)
     embedder: Embedder | None = None
     transport: httpx.AsyncBaseTransport | None = None
+    # called with the newly stored items (dicts: title, text, url, published_at, symbols), so
+    # the knowledge store can index them as news documents
+    on_new_items: Callable[[list[dict[str, Any]]], Any] | None = None
 
     def __post_init__(self) -> None:
         self._selection: Selection | None = None
@@ -195,6 +198,22 @@ class SentimentService:
         feed = result.feed
         drafts = news_drafts(result)
         new = self.store.insert(drafts)
+        if new and self.on_new_items is not None:
+            try:
+                self.on_new_items(
+                    [
+                        {
+                            "title": d.title,
+                            "text": d.text or d.summary,
+                            "url": d.url or d.item_key,
+                            "published_at": d.published_at,
+                            "symbols": list(d.symbols),
+                        }
+                        for d in drafts
+                    ]
+                )
+            except Exception as exc:  # indexing news must not lose the stored items
+                log.warning("news items could not be indexed in the knowledge base: %s", exc)
         self.store.record_fetch(
             feed.url,
             kind=feed.kind,

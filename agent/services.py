@@ -140,6 +140,7 @@ class Services:
         )
         knowledge = KnowledgeService(db, embedder, registry=registry)
         training.on_registry_change = knowledge.refresh_model_cards
+        sentiment.on_new_items = knowledge.index_news
         return cls(
             settings,
             db,

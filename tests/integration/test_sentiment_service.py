@@ -182,3 +182,14 @@ async def test_service_for_builds_once_from_services(services: Services) -> None
     assert service_for(services) is first
     scored = await first.score_texts(["Bitcoin hits an all-time high"])
     assert scored["items"][0]["label"] == "bullish" and scored["model"]
+
+
+async def test_new_news_items_are_indexed_in_the_knowledge_base(
+    services: Services, server: FeedServer, tmp_path: Path
+) -> None:
+    service = make_service(services, server, tmp_path)
+    service.on_new_items = services.knowledge.index_news  # as the composition root wires it
+    await service.refresh_news()
+    found = services.knowledge.search("ETF approval bull run", k=3, kind="news")
+    assert found["hits"][0]["title"] == "Bitcoin ETF approval sparks a bull run"
+    assert found["hits"][0]["published_at"] is not None
