@@ -9,10 +9,11 @@ from collections import Counter
 from collections.abc import AsyncIterator
 from typing import Any, Literal
 
+import psycopg
 from langchain_core.messages import HumanMessage
 from pydantic import BaseModel, Field
 
-from agent.errors import InvalidRequestError
+from agent.errors import DatabaseUnavailableError, InvalidRequestError
 from agent.settings import Settings
 from agent.tracing import Tracing
 
@@ -66,6 +67,8 @@ class ChatService:
         cleaned = text.strip()
         if not cleaned:
             raise InvalidRequestError("the message is empty")
+        if "\x00" in cleaned:  # Postgres text and JSON (the thread's checkpoint) cannot hold NUL
+            raise InvalidRequestError("the message contains a NUL character")
         if len(cleaned) > self.settings.max_message_chars:
             raise InvalidRequestError(
                 f"the message is longer than {self.settings.max_message_chars} characters"
@@ -120,10 +123,15 @@ class ChatService:
                 f"this question took longer than {self.settings.turn_timeout_seconds:g} s; "
                 "try a narrower one"
             ) from None
+        except psycopg.OperationalError as exc:  # the thread memory's pool (PoolTimeout too)
+            raise DatabaseUnavailableError(f"conversation memory unavailable: {exc}") from exc
         finally:
             if tracing_on:
                 await asyncio.to_thread(self.tracing.flush)
-        state = (await self.graph.aget_state(config)).values
+        try:
+            state = (await self.graph.aget_state(config)).values
+        except psycopg.OperationalError as exc:
+            raise DatabaseUnavailableError(f"conversation memory unavailable: {exc}") from exc
         sources = [
             {"title": h["title"], "source": h["source"], "section": h.get("section") or ""}
             for r in state.get("results", [])

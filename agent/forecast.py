@@ -3,6 +3,8 @@ realised accuracy; drift. Training lives in `agent.training` and never runs in a
 
 from __future__ import annotations
 
+import logging
+import re
 import threading
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -18,6 +20,14 @@ from knowledge.models.registry import ModelRegistry, ModelVersion
 from tools.errors import InsufficientDataError, ModelArtifactError
 
 HISTORY_BARS = 600  # enough for the window and the features' look-back
+log = logging.getLogger(__name__)
+
+
+def artifact_problem(exc: ModelArtifactError, folder: str | Path) -> str:
+    """What is wrong with an artifact, for users: no server paths, no library internals."""
+    text = str(exc).replace(f"model artifact folder {folder} ", "the artifact folder ")
+    text = text.replace(f"model artifact {folder}: ", "")
+    return re.sub(r" \(.*\)$", "", text, flags=re.DOTALL)
 
 
 def train_command(symbol: str) -> str:
@@ -71,8 +81,11 @@ class ForecastService:
             try:
                 model = load_model(champion.artifact_path)
             except ModelArtifactError as exc:
+                log.error("champion artifact unusable: %s", exc)  # full detail, with the path
+                problem = artifact_problem(exc, champion.artifact_path)
                 raise ModelUnavailableError(
-                    f"The {champion.symbol} model v{champion.version} cannot be loaded ({exc}). "
+                    f"The {champion.symbol} model v{champion.version} cannot be loaded "
+                    f"({problem}). "
                     f"The registry is unchanged; retrain with `{train_command(champion.symbol)}`."
                 ) from None
             self._warm[champion.symbol] = (champion.version, model)

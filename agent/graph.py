@@ -2,8 +2,12 @@
 
 One graph serves every surface. In LLM mode `understand` asks the model, which may call tools
 and is asked again with their results; in offline mode the deterministic planner decides the
-calls and `compose` writes the answer. Either way `ground_check` removes any figure that no
-tool of this turn produced.
+calls and `compose` writes the answer. Either way `ground_check` redacts secrets, withholds any
+sentence repeating the system prompt and removes any figure that no tool of this turn produced.
+
+Tool calls are checked before they run: only registered tools, only the arguments of their
+schema (unknown or malformed ones are refused with a readable error the model is sent back), at
+most `MAX_TOOL_CALLS` per turn. Retrieved passages reach the model marked as untrusted text.
 """
 
 from __future__ import annotations
@@ -23,11 +27,21 @@ from langgraph.types import Checkpointer
 from pydantic import ValidationError
 
 from agent.compose import compose_offline
-from agent.grounding import check_grounding, strip_unsupported
+from agent.grounding import (
+    check_grounding,
+    guard_disclosure,
+    repeats_instructions,
+    strip_unsupported,
+)
 from agent.planner import ConversationContext, Plan, plan_turn
-from agent.prompts import FALLBACK_NOTE, SYSTEM_PROMPT
+from agent.prompts import FALLBACK_NOTE, RISK_NOTE, SYSTEM_PROMPT, WITHHELD_NOTE, mark_untrusted
 from agent.settings import Settings
 from agent.state import AgentState, ToolRun
+from agent.tracing import Redactor, settings_secrets
+
+UNTRUSTED_LISTS = ("hits", "items")  # result lists whose text fields come from outside sources
+UNTRUSTED_FIELDS = ("title", "text")
+REPEATS_PROMPT = "repeat the assistant's instructions"
 
 
 def _readable(exc: BaseException) -> str:
@@ -37,6 +51,38 @@ def _readable(exc: BaseException) -> str:
     if isinstance(exc, TimeoutError):
         return "it took too long and was stopped"
     return str(exc) or type(exc).__name__
+
+
+def _rejection(call: dict[str, Any], tool: BaseTool | None, by_name: dict[str, BaseTool]) -> str:
+    """Why a call may not run ("" when it may): unknown tool, arguments outside its schema."""
+    if call.get("invalid"):
+        return f"the call to {call['name']!r} was refused: {call['invalid']}"
+    if tool is None:
+        return f"there is no tool named {call['name'][:64]!r} (available: {', '.join(sorted(by_name))})"
+    if not isinstance(call["args"], dict):
+        return f"the arguments of {call['name']} must be an object"
+    unknown = sorted(set(call["args"]) - set(tool.args))
+    if unknown:
+        return f"{call['name']} has no argument {', '.join(map(repr, unknown))}; it takes {', '.join(tool.args)}"
+    texts = [v for v in call["args"].values() if isinstance(v, str)]
+    if any(repeats_instructions(text, SYSTEM_PROMPT, [RISK_NOTE]) for text in texts):
+        return f"the arguments of {call['name']} {REPEATS_PROMPT}"
+    return ""
+
+
+def _for_model(result: Any) -> Any:
+    """A tool result as the model sees it: retrieved text fields between untrusted markers."""
+    if not isinstance(result, dict):
+        return result
+    marked = dict(result)
+    for key in UNTRUSTED_LISTS:
+        if isinstance(marked.get(key), list):
+            marked[key] = [
+                {k: mark_untrusted(v) if k in UNTRUSTED_FIELDS and isinstance(v, str) else v
+                 for k, v in item.items()} if isinstance(item, dict) else item
+                for item in marked[key]
+            ]  # fmt: skip
+    return marked
 
 
 def _context_from_calls(
@@ -64,6 +110,7 @@ def build_graph(
     """Compile the graph with its tools, optional chat model and optional checkpointer."""
     by_name = {tool.name: tool for tool in tools}
     model = llm.bind_tools(tools) if llm is not None else None
+    redactor = Redactor(settings_secrets(settings))
 
     def offline_plan(state: AgentState, notes: list[str]) -> dict[str, Any]:
         context = ConversationContext.model_validate(state.get("context") or {})
@@ -97,7 +144,9 @@ def build_graph(
         except Exception as exc:  # any provider failure falls back to offline mode
             reason = "timeout" if "timeout" in type(exc).__name__.lower() else type(exc).__name__
             return offline_plan(state, [*notes, FALLBACK_NOTE.format(reason=reason)])
-        assert isinstance(reply, AIMessage)
+        if not isinstance(reply, AIMessage):
+            reason = f"unexpected reply {type(reply).__name__}"
+            return offline_plan(state, [*notes, FALLBACK_NOTE.format(reason=reason)])
         used = reply.usage_metadata["total_tokens"] if reply.usage_metadata else 0
         update: dict[str, Any] = {
             "mode": "llm",
@@ -105,11 +154,17 @@ def build_graph(
             "llm_tokens": state.get("llm_tokens", 0) + used,
             "scratch": [*state.get("scratch", []), reply],
         }
-        if reply.tool_calls:
+        # calls whose arguments are not JSON are refused, not dropped: the model hears why
+        invalid = [
+            {"id": c.get("id") or f"invalid_{i}", "name": c.get("name") or "?", "args": {},
+             "invalid": "its arguments are not a valid JSON object"}
+            for i, c in enumerate(reply.invalid_tool_calls)
+        ]  # fmt: skip
+        if reply.tool_calls or invalid:
             update["pending"] = [
                 {"id": c["id"] or f"call_{i}", "name": c["name"], "args": c["args"]}
                 for i, c in enumerate(reply.tool_calls)
-            ]
+            ] + invalid
         else:
             update["pending"] = []
             update["answer"] = reply.text if hasattr(reply, "text") else str(reply.content)
@@ -122,21 +177,26 @@ def build_graph(
         budget = settings.max_tool_calls - len(done)
         pending = state.get("pending", [])
         notes = list(state.get("notes") or [])
+        skipped: list[dict[str, Any]] = []
         if len(pending) > budget:
             notes.append(
                 f"only {max(budget, 0)} of {len(pending)} tool calls were run (limit per turn)"
             )
-            pending = pending[: max(budget, 0)]
+            pending, skipped = pending[: max(budget, 0)], pending[max(budget, 0) :]
 
         async def run(call: dict[str, Any]) -> ToolRun:
+            call = redactor.values(call)
+            tool = by_name.get(call["name"])
+            refused = _rejection(call, tool, by_name)
+            if refused.endswith(REPEATS_PROMPT):
+                call = call | {"args": {}}  # the model's copy of the prompt is not shown
             writer(
                 {"type": "tool_start", "id": call["id"], "name": call["name"], "args": call["args"]}
             )
             started = time.perf_counter()
-            tool = by_name.get(call["name"])
             try:
-                if tool is None:
-                    raise LookupError(f"no tool named {call['name']!r}")
+                if refused or tool is None:
+                    raise PermissionError(refused)
                 async with asyncio.timeout(settings.tool_timeout_seconds):
                     result = await tool.ainvoke(call["args"], config)
                 args = dict(call["args"])
@@ -147,7 +207,7 @@ def build_graph(
             except Exception as exc:  # tool errors are answers, not crashes
                 run_ = {"id": call["id"], "name": call["name"], "args": call["args"], "ok": False,
                         "result": None, "error": _readable(exc), "ms": 0.0}  # fmt: skip
-            run_["ms"] = round((time.perf_counter() - started) * 1000, 2)
+            run_ = redactor.values(run_) | {"ms": round((time.perf_counter() - started) * 1000, 2)}
             writer({"type": "tool_result", **run_})
             return run_
 
@@ -157,12 +217,21 @@ def build_graph(
             scratch += [
                 ToolMessage(
                     content=json.dumps(
-                        r["result"] if r["ok"] else {"error": r["error"]}, default=str
+                        _for_model(r["result"]) if r["ok"] else {"error": r["error"]}, default=str
                     ),
                     tool_call_id=r["id"],
                     name=r["name"],
                 )
                 for r in runs
+            ]
+            limit = (
+                f"not run: the limit of {settings.max_tool_calls} tool calls per turn was reached"
+            )
+            scratch += [  # every call the model made gets an answer, also the ones not run
+                ToolMessage(
+                    content=json.dumps({"error": limit}), tool_call_id=c["id"], name=c["name"]
+                )
+                for c in skipped
             ]
         return {"results": done + runs, "pending": [], "scratch": scratch, "notes": notes}
 
@@ -174,9 +243,11 @@ def build_graph(
         return {"answer": compose_offline(plan, state.get("results", []), state.get("notes") or [])}
 
     async def ground_check(state: AgentState) -> dict[str, Any]:
-        """Every figure must come from this turn's tools; unsupported ones are removed."""
+        """No secret, no system prompt, and every figure from this turn's tools."""
         results = [r["result"] for r in state.get("results", []) if r["ok"]]
-        answer = state.get("answer", "")
+        answer, disclosure = guard_disclosure(
+            state.get("answer", ""), redactor.prose, SYSTEM_PROMPT, [RISK_NOTE], WITHHELD_NOTE
+        )
         verdict = check_grounding(answer, results, question=state.get("question", ""))
         if not verdict.grounded:
             answer = strip_unsupported(answer, verdict)
@@ -188,7 +259,7 @@ def build_graph(
         trimmed = [RemoveMessage(id=m.id) for m in history[: max(overflow, 0)] if m.id]
         update: dict[str, Any] = {
             "answer": answer,
-            "grounding": verdict.model_dump(),
+            "grounding": verdict.model_dump() | {"disclosure": disclosure.model_dump()},
             "messages": [*trimmed, AIMessage(answer)],
         }
         if state.get("mode") == "llm":

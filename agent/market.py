@@ -106,7 +106,7 @@ class MarketService:
         coin = resolve(symbol_text)
         if start and end and start > end:
             raise InvalidRequestError(f"start {start} is after end {end}")
-        gen = await self.cache.get_json(f"gen:{coin.symbol}:{interval}") or 0
+        gen = await self.cache.get_json(f"gen:{coin.symbol}:{interval}", count=False) or 0
         key = f"hist:{coin.symbol}:{interval}:{start}:{end}:{gen}"
         cached = await self.cache.get_json(key)
         if cached is not None:
@@ -194,7 +194,7 @@ class MarketService:
     async def invalidate(self, symbol: str, interval: str) -> None:
         """Bump the data generation so cached reads of this series are no longer used."""
         key = f"gen:{symbol}:{interval}"
-        gen = await self.cache.get_json(key) or 0
+        gen = await self.cache.get_json(key, count=False) or 0
         await self.cache.set_json(key, int(gen) + 1, 30 * 86_400)
 
     async def invalidate_all(self) -> None:

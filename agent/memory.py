@@ -8,6 +8,8 @@ from langgraph.checkpoint.postgres.aio import AsyncPostgresSaver
 from psycopg.rows import dict_row
 from psycopg_pool import AsyncConnectionPool
 
+from knowledge.database import RECONNECT_SECONDS
+
 _SETUP_LOCK = 7_274_221_002  # serialises checkpointer migrations across processes
 
 
@@ -23,6 +25,7 @@ class ThreadMemory:
             open=False,
             check=AsyncConnectionPool.check_connection,
             kwargs={"autocommit": True, "prepare_threshold": 0, "row_factory": dict_row},
+            reconnect_timeout=RECONNECT_SECONDS,
         )
         self.saver = AsyncPostgresSaver(self.pool)  # type: ignore[arg-type]
 

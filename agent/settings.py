@@ -49,6 +49,11 @@ class Settings(BaseSettings):
     )
     forecast_refit_every: int = Field(default=30, ge=1, le=365)
     forecast_epochs: int | None = Field(default=None, ge=1, le=1000, description="None = default")
+    forecast_preload: bool = Field(
+        default=False,
+        description="Load every champion at start-up (TensorFlow in memory from the start) "
+        "instead of on the first forecast of each coin.",
+    )
 
     # news sentiment
     sentiment_backend: Literal["auto", "transformers", "embedding", "lexicon"] = Field(

@@ -60,7 +60,7 @@ class TechnicalService:
         groups = resolve_groups(indicators)  # unknown names fail before any work
         bound = as_of_bound(as_of)
         settings = params or self.engine.params
-        gen = await self.cache.get_json(f"gen:{coin.symbol}:{interval}") or 0
+        gen = await self.cache.get_json(f"gen:{coin.symbol}:{interval}", count=False) or 0
         fingerprint = hashlib.sha256(
             json.dumps([groups, settings.model_dump(mode="json")], sort_keys=True).encode()
         ).hexdigest()[:16]

@@ -21,8 +21,17 @@ REDACTED = "[redacted]"
 _SECRET_KEY = re.compile(
     r"(api[_-]?key|(^|_)token$|secret|password|passwd|authorization|cookie)", re.I
 )
+# OpenAI and LangSmith keys, Telegram bot tokens (also inside a Bot API URL: .../bot<token>/)
 _SECRET_VALUE = re.compile(
-    r"\b(sk-[A-Za-z0-9_\-]{8,}|lsv2_[A-Za-z0-9_]{8,}|\d{6,}:[A-Za-z0-9_\-]{20,})"
+    r"\b(sk-[A-Za-z0-9_\-]{8,}|lsv2_[A-Za-z0-9_]{8,})|(?<!\d)\d{6,}:[A-Za-z0-9_\-]{20,}"
+)
+# the password of a URL (postgresql://user:pw@host, redis://:pw@host)
+_URL_PASSWORD = re.compile(r"(\b[a-z][a-z0-9+.\-]*://[^:/@\s]*:)[^@\s/]+@", re.I)
+# a secret-named field written out as text: 'secret_token': 'x', api_key=x, "password": "x"
+_SECRET_FIELD = re.compile(
+    r"""(["']?[\w-]*(?:api[_-]?key|token|secret|password|passwd)["']?\s*[:=]\s*["']?)"""
+    r"""([^"'\s,;}&]+)""",
+    re.I,
 )
 
 
@@ -47,10 +56,30 @@ class Redactor:
     def __init__(self, secrets: list[str]) -> None:
         self.secrets = [s for s in secrets if len(s) >= 4]
 
-    def text(self, value: str) -> str:
+    def text(self, value: str, fields: bool = True) -> str:
+        """`value` with secrets replaced; `fields`: also values of secret-named fields."""
         for secret in self.secrets:
             value = value.replace(secret, REDACTED)
+        value = _URL_PASSWORD.sub(rf"\1{REDACTED}@", value)
+        if fields:
+            value = _SECRET_FIELD.sub(lambda m: m.group(1) + REDACTED, value)
         return _SECRET_VALUE.sub(REDACTED, value)
+
+    def prose(self, value: str) -> str:
+        """For answers: secrets replaced, but words such as "token: UNI" left alone."""
+        return self.text(value, fields=False)
+
+    def values(self, payload: Any) -> Any:
+        """A copy of a JSON-like payload with the configured secret values replaced (only them)."""
+        if isinstance(payload, str):
+            for secret in self.secrets:
+                payload = payload.replace(secret, REDACTED)
+            return payload
+        if isinstance(payload, dict):
+            return {self.values(k): self.values(v) for k, v in payload.items()}
+        if isinstance(payload, list | tuple):
+            return [self.values(v) for v in payload]
+        return payload
 
     def __call__(self, payload: Any) -> Any:
         if isinstance(payload, str):

@@ -227,6 +227,13 @@ class TrainingService:
         """Make a version the champion by hand (the CLI's `models promote`)."""
         return self.registry.promote(resolve(symbol_text).symbol, version)
 
+    def require_data(self, symbol: str) -> None:
+        """Raise NotFoundError now when `symbol` has no daily bars, so a job is not started."""
+        if symbol not in self.symbols_with_data():
+            raise NotFoundError(
+                f"No daily data stored for {symbol}: import or refresh it before training."
+            )
+
     def symbols_with_data(self) -> list[str]:
         """Symbols that have daily bars stored (what `--all` trains)."""
         return sorted({c.symbol for c in self.prices.coverage() if c.interval == "1d"})

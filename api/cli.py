@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import Annotated, Literal
+from typing import TYPE_CHECKING, Annotated, Literal
 
 import typer
 from rich.console import Console
@@ -12,14 +12,18 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from agent.settings import Settings, SettingsError, load_settings
+from agent.tracing import settings_secrets
+from api.cli_db import app as db_app
 from api.cli_knowledge import app as knowledge_app
 from api.cli_models import app as models_app
 from api.cli_sentiment import news_app, sentiment_app
 
+if TYPE_CHECKING:
+    from fastapi import FastAPI
+
 Interval = Literal["1d", "1h"]
 
 app = typer.Typer(help="Crypto analysis assistant.", no_args_is_help=True, add_completion=False)
-db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
 data_app = typer.Typer(help="Market data.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
 app.add_typer(data_app, name="data")
@@ -47,23 +51,6 @@ def _progress() -> Progress:
         TimeElapsedColumn(),
         console=console,
     )
-
-
-@db_app.command("upgrade")
-def db_upgrade() -> None:
-    """Apply pending migrations (also done at start-up)."""
-    from agent.errors import KnowledgeError
-    from agent.services import upgrade_database
-
-    settings = _settings()
-    try:
-        applied, version = upgrade_database(settings)
-    except KnowledgeError as exc:
-        console.print(f"[red]Migration failed:[/red] {exc}")
-        raise typer.Exit(1) from None
-    if applied:
-        console.print(f"Applied {len(applied)} migration(s): {', '.join(applied)}")
-    console.print(f"Schema at version {version}.")
 
 
 @data_app.command("import")
@@ -211,7 +198,7 @@ def bot() -> None:
     from bots.telegram_bot import BotStartError, main
 
     settings = _settings()
-    configure_logging(settings.log_level, settings.log_format)
+    configure_logging(settings.log_level, settings.log_format, settings_secrets(settings))
     try:
         main(settings)
     except BotStartError as exc:
@@ -223,29 +210,79 @@ def bot() -> None:
 def serve(
     host: Annotated[str | None, typer.Option(help="bind address")] = None,
     port: Annotated[int | None, typer.Option(help="port")] = None,
+    workers: Annotated[
+        int,
+        typer.Option(min=1, max=64, help="worker processes (set REDIS_URL so they share state)"),
+    ] = 1,
 ) -> None:
-    """Serve the API (and, once present, the chat UI)."""
+    """Serve the API with the web chat at /ui (one process, or several uvicorn workers)."""
+    from functools import partial
+
     import uvicorn
 
     from api.logging_setup import configure_logging
-    from api.main import create_app
 
     settings = _settings()
-    configure_logging(settings.log_level, settings.log_format)
+    configure_logging(settings.log_level, settings.log_format, settings_secrets(settings))
     bind_host, bind_port = host or settings.host, port or settings.port
     shown = "127.0.0.1" if bind_host in ("0.0.0.0", "::") else bind_host  # noqa: S104
     console.print(
         f"Serving on [bold]http://{shown}:{bind_port}[/bold]  "
         "(chat UI: /ui, API docs: /docs, health: /health)"
+        + (f", {workers} workers" if workers > 1 else "")
     )
-    uvicorn.run(
-        create_app(settings),
+    run = partial(
+        uvicorn.run,
         host=bind_host,
         port=bind_port,
         log_config=None,
         access_log=False,
         log_level=settings.log_level.lower(),
     )
+    if workers == 1:
+        from api.main import create_app
+
+        run(create_app(settings))
+        return
+    _prepare_workers(settings)
+    run("api.cli:worker_app", factory=True, workers=workers)
+
+
+def _prepare_workers(settings: Settings) -> None:
+    """Before spawning workers: one embedded Postgres for all, one Telegram poller at most.
+
+    Workers are fresh processes that read the environment, so what they must share is put
+    there: the embedded server's URL (started once, here), and polling switched off because
+    Telegram allows a single poller per token.
+    """
+    import os
+
+    from agent.services import database_url
+
+    if settings.redis_url is None:
+        console.print(
+            "[yellow]REDIS_URL is unset: each worker keeps its own cache and rate-limit "
+            "counters, so a client may get the limit once per worker.[/yellow]"
+        )
+    if settings.database_url is None:
+        os.environ["DATABASE_URL"] = database_url(settings)
+    polling = settings.telegram_bot_token is not None and not settings.telegram_webhook_url
+    if polling and settings.telegram_poll_in_api:
+        os.environ["TELEGRAM_POLL_IN_API"] = "false"
+        console.print(
+            "[yellow]Several workers: the Telegram bot is not polled here; run "
+            "`crypto-assistant bot` beside them or set TELEGRAM_WEBHOOK_URL.[/yellow]"
+        )
+
+
+def worker_app() -> FastAPI:
+    """App factory of one uvicorn worker (`serve --workers N`): settings and logs from the env."""
+    from api.logging_setup import configure_logging
+    from api.main import create_app
+
+    settings = load_settings()
+    configure_logging(settings.log_level, settings.log_format, settings_secrets(settings))
+    return create_app(settings)
 
 
 def main() -> None:

@@ -1,10 +1,14 @@
-"""FastAPI dependencies as `Annotated` aliases: routes ask for the service they need."""
+"""FastAPI dependencies as `Annotated` aliases: routes ask for the service they need, and the
+request field types the routers share."""
 
 from __future__ import annotations
 
-from typing import Annotated
+import re
+from datetime import date, datetime
+from typing import Annotated, Any
 
 from fastapi import Depends, Request
+from pydantic import AfterValidator, BeforeValidator
 
 from agent.health import HealthService
 from agent.market import MarketService
@@ -34,3 +38,27 @@ ServicesDep = Annotated[Services, Depends(get_services)]
 MarketDep = Annotated[MarketService, Depends(get_market)]
 TechnicalDep = Annotated[TechnicalService, Depends(get_technical)]
 HealthDep = Annotated[HealthService, Depends(get_health)]
+
+
+_NUMBER = re.compile(r"[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?")
+
+
+def _iso_only(value: Any) -> Any:
+    """Refuse bare numbers for dates: pydantic would read them as Unix timestamps, so
+    `as_of=2024` silently meant 1970-01-01T00:33:44 instead of a 422."""
+    number = isinstance(value, int | float) and not isinstance(value, bool)
+    if number or (isinstance(value, str) and _NUMBER.fullmatch(value.strip())):
+        raise ValueError("expected a date as YYYY-MM-DD or an ISO 8601 date-time")
+    return value
+
+
+def _no_nul(value: str) -> str:
+    """Refuse NUL characters in text that reaches Postgres, which cannot store them (a 500 before)."""
+    if "\x00" in value:
+        raise ValueError("must not contain a NUL character")
+    return value
+
+
+NoNulText = Annotated[str, AfterValidator(_no_nul)]
+IsoDate = Annotated[date, BeforeValidator(_iso_only)]
+IsoDateOrTime = Annotated[date | datetime, BeforeValidator(_iso_only)]

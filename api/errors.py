@@ -5,7 +5,9 @@ Maps the service and store exceptions to HTTP statuses so no route handles them 
 
 from __future__ import annotations
 
+import json
 import logging
+from collections.abc import Callable
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -27,8 +29,17 @@ from agent.errors import (
     UnknownIndicatorError,
     UnknownSymbolError,
 )
+from api.schemas import ErrorResponse
 
 log = logging.getLogger(__name__)
+# FastAPI's detail when reading the body failed for a reason other than malformed JSON text
+# (bytes that are not UTF-8, or the gatekeeper stopping a body that grew past the limit).
+_UNREADABLE_BODY = "There was an error parsing the body"
+_ERROR_SCHEMA = {"$ref": "#/components/schemas/ErrorResponse"}
+
+
+class BodyTooLarge(Exception):
+    """The request body grew past the limit while being read (raised by the gatekeeper)."""
 
 
 def error_body(code: str, message: str, details: Any = None) -> dict[str, Any]:
@@ -40,8 +51,46 @@ def _json(status: int, code: str, message: str, details: Any = None) -> JSONResp
     return JSONResponse(status_code=status, content=error_body(code, message, details))
 
 
+def patch_openapi(app: FastAPI, patch: Callable[[dict[str, Any]], None]) -> None:
+    """Let `patch` edit the app's OpenAPI document once, when it is first generated."""
+    generate = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is None:
+            patch(generate())
+        return app.openapi_schema or generate()
+
+    app.openapi = openapi  # type: ignore[method-assign]
+
+
+def error_response(description: str) -> dict[str, Any]:
+    """An OpenAPI response object whose body is the documented error shape."""
+    return {"description": description, "content": {"application/json": {"schema": _ERROR_SCHEMA}}}
+
+
+def _document_error_shape(schema: dict[str, Any]) -> None:
+    """Every 4xx/5xx in the schema answers with `ErrorResponse`: FastAPI's default 422 body
+    (`{"detail": [...]}`) is never sent, and bare entries such as `401: {}` name no body."""
+    components = schema.setdefault("components", {}).setdefault("schemas", {})
+    model = ErrorResponse.model_json_schema(ref_template="#/components/schemas/{model}")
+    components.update(model.pop("$defs", {}))
+    components.setdefault("ErrorResponse", model)
+    for operations in schema.get("paths", {}).values():
+        for operation in operations.values():
+            for status, response in operation.get("responses", {}).items():
+                if not str(status).startswith(("4", "5")):
+                    continue
+                body = response.get("content", {}).get("application/json", {}).get("schema", {})
+                if not body or body.get("$ref", "").endswith("/HTTPValidationError"):
+                    response["content"] = {"application/json": {"schema": _ERROR_SCHEMA}}
+    for unused in ("HTTPValidationError", "ValidationError"):  # FastAPI's, now unreferenced
+        if f'"#/components/schemas/{unused}"' not in json.dumps(schema):
+            components.pop(unused, None)
+
+
 def install_error_handlers(app: FastAPI) -> None:
-    """Register the exception-to-status mapping on the app."""
+    """Register the exception-to-status mapping on the app (and document it in OpenAPI)."""
+    patch_openapi(app, _document_error_shape)
 
     @app.exception_handler(UnknownSymbolError)
     async def _unknown_symbol(_: Request, exc: UnknownSymbolError) -> JSONResponse:
@@ -108,6 +157,10 @@ def install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(_: Request, exc: StarletteHTTPException) -> JSONResponse:
+        if exc.status_code == 400 and exc.detail == _UNREADABLE_BODY:
+            if isinstance(exc.__cause__, BodyTooLarge):
+                return _json(413, "body_too_large", "The request body is too large.")
+            return _json(422, "invalid_body", "The request body is not valid UTF-8 JSON.")
         code = {404: "not_found", 405: "method_not_allowed"}.get(exc.status_code, "http_error")
         return _json(exc.status_code, code, str(exc.detail))
 

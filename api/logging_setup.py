@@ -1,4 +1,9 @@
-"""Process logging: one JSON object per line (or plain text), carrying the request id."""
+"""Process logging: one JSON object per line (or plain text), carrying the request id.
+
+Every line passes through `SecretFilter` first: configured secrets and secret-looking strings
+(API keys, Telegram bot tokens, passwords inside URLs) are replaced by `[redacted]`, also in
+exception text.
+"""
 
 from __future__ import annotations
 
@@ -6,7 +11,10 @@ import contextvars
 import json
 import logging
 import time
+from collections.abc import Iterable
 from typing import Any
+
+from agent.tracing import Redactor
 
 REQUEST_ID: contextvars.ContextVar[str | None] = contextvars.ContextVar("request_id", default=None)
 _STANDARD = set(logging.LogRecord("", 0, "", 0, "", None, None).__dict__) | {"message", "asctime"}
@@ -27,7 +35,9 @@ class JsonFormatter(logging.Formatter):
         if request_id:
             payload["request_id"] = request_id
         payload.update({k: v for k, v in record.__dict__.items() if k not in _STANDARD})
-        if record.exc_info:
+        if record.exc_text:
+            payload["exc_info"] = record.exc_text
+        elif record.exc_info:
             payload["exc_info"] = self.formatException(record.exc_info)
         return json.dumps(payload, default=str)
 
@@ -45,9 +55,32 @@ class TextFormatter(logging.Formatter):
             record.msg = str(record.msg)[len(prefix) :]
 
 
-def configure_logging(level: str = "INFO", fmt: str = "json") -> None:
-    """Install one stream handler on the root logger (idempotent)."""
+class SecretFilter(logging.Filter):
+    """Rewrites each record with secrets redacted from its message and exception text."""
+
+    def __init__(self, secrets: Iterable[str] = ()) -> None:
+        super().__init__()
+        self.redact = Redactor(list(secrets))
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        message = record.getMessage()
+        clean = self.redact.text(message)
+        if clean != message:
+            record.msg, record.args = clean, None
+        if record.exc_info and not record.exc_text:  # formatters reuse exc_text when set
+            record.exc_text = logging.Formatter().formatException(record.exc_info)
+        if record.exc_text:
+            record.exc_text = self.redact.text(record.exc_text)
+        for key, value in list(record.__dict__.items()):
+            if key not in _STANDARD and isinstance(value, str):
+                setattr(record, key, self.redact.text(value))
+        return True
+
+
+def configure_logging(level: str = "INFO", fmt: str = "json", secrets: Iterable[str] = ()) -> None:
+    """Install one stream handler on the root logger (idempotent), redacting `secrets`."""
     handler = logging.StreamHandler()
+    handler.addFilter(SecretFilter(secrets))
     handler.setFormatter(
         JsonFormatter()
         if fmt == "json"

@@ -105,7 +105,8 @@ def create_app(
         async with anyio.create_task_group() as tasks:
             if should_load:
                 tasks.start_soon(_load_market_data, active)
-            tasks.start_soon(_warm_models, active)
+            if active.settings.forecast_preload:
+                tasks.start_soon(_warm_models, active)
             if should_load:
                 tasks.start_soon(_index_corpus, active)
             yield

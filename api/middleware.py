@@ -16,7 +16,7 @@ from typing import Any
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from api.errors import error_body
+from api.errors import BodyTooLarge, error_body, error_response, patch_openapi
 from api.logging_setup import REQUEST_ID
 
 log = logging.getLogger("api.access")
@@ -24,10 +24,7 @@ _VALID_ID = re.compile(r"^[A-Za-z0-9_.\-]{1,64}$")
 EXEMPT = ("/health", "/metrics", "/docs", "/redoc", "/openapi.json", "/ui", "/telegram/")
 CHAT = ("/chat", "/ai-analysis")
 ADMIN = ("/admin/", "/models/")
-
-
-class BodyTooLarge(Exception):
-    """The request body grew past the limit while being read."""
+__all__ = ["BodyTooLarge", "Gatekeeper", "install", "route_group"]
 
 
 def route_group(path: str, method: str) -> str | None:
@@ -190,6 +187,20 @@ class Gatekeeper:
         return wrapped
 
 
+def _document_refusals(schema: dict[str, Any]) -> None:
+    """Add the gatekeeper's own answers to every operation it can refuse, so the schema lists
+    every status a client can get (413 with a body, 414 always, 429 on limited routes)."""
+    for path, operations in schema.get("paths", {}).items():
+        for method, operation in operations.items():
+            responses = operation.setdefault("responses", {})
+            if "requestBody" in operation:
+                responses.setdefault("413", error_response("Request body over MAX_BODY_BYTES"))
+            responses.setdefault("414", error_response("Query string over MAX_QUERY_CHARS"))
+            if route_group(path, method.upper()) is not None:
+                responses.setdefault("429", error_response("Rate limit reached; see Retry-After"))
+
+
 def install(app: Any) -> None:
-    """Add the gatekeeper as the outermost middleware."""
+    """Add the gatekeeper as the outermost middleware and document its refusals."""
     app.add_middleware(Gatekeeper)
+    patch_openapi(app, _document_refusals)

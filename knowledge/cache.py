@@ -62,15 +62,27 @@ class MemoryCache:
 
 
 class RedisCache:
-    """Redis through the asyncio client, with short socket timeouts so an outage is cheap."""
+    """Redis through the asyncio client, with short socket timeouts so an outage is cheap.
+
+    A connection error is retried once at once on a new connection: after Redis restarts, the
+    pooled connections are dead, and the first command on each must not count as an outage.
+    """
 
     name = "redis"
 
     def __init__(self, url: str, timeout: float = 0.5) -> None:
         import redis.asyncio as aioredis
+        from redis.asyncio.retry import Retry
+        from redis.backoff import NoBackoff
+        from redis.exceptions import ConnectionError as RedisConnectionError
 
         self._client = aioredis.from_url(
-            url, socket_timeout=timeout, socket_connect_timeout=timeout, retry_on_timeout=False
+            url,
+            socket_timeout=timeout,
+            socket_connect_timeout=timeout,
+            retry_on_timeout=False,
+            retry=Retry(NoBackoff(), 1),
+            retry_on_error=[RedisConnectionError],
         )
 
     async def get(self, key: str) -> bytes | None:
@@ -127,8 +139,11 @@ class SafeCache:
             return True
         return False
 
-    async def get_json(self, key: str) -> Any | None:
-        """The cached JSON value, or None on a miss or any failure."""
+    async def get_json(self, key: str, *, count: bool = True) -> Any | None:
+        """The cached JSON value, or None on a miss or any failure.
+
+        `count=False` keeps bookkeeping reads (generation counters) out of the hit rate.
+        """
         if self._paused():
             return None
         try:
@@ -137,9 +152,11 @@ class SafeCache:
             self._failed("get", exc)
             return None
         if raw is None:
-            self.stats.misses += 1
+            if count:
+                self.stats.misses += 1
             return None
-        self.stats.hits += 1
+        if count:
+            self.stats.hits += 1
         return json.loads(raw)
 
     async def set_json(self, key: str, value: Any, ttl: int) -> None:

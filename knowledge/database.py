@@ -14,6 +14,11 @@ from knowledge.errors import DatabaseUnavailableError
 
 log = logging.getLogger(__name__)
 
+RECONNECT_SECONDS = 10.0
+"""How long the pool keeps retrying one lost connection (backoff 1, 2, 4 s...) before dropping
+it and starting again from the next request. psycopg's default (5 min) lets the backoff grow to
+minutes, so after a long outage the app would stay down long after Postgres is back."""
+
 
 def start_embedded_postgres(pgdata: Path) -> str:
     """Start (or join) the embedded PostgreSQL + pgvector server in `pgdata`; return its URI.
@@ -50,6 +55,7 @@ class Database:
             check=ConnectionPool.check_connection,
             kwargs={"autocommit": True, "connect_timeout": max(1, int(timeout))},
             name="crypto-assistant",
+            reconnect_timeout=RECONNECT_SECONDS,
         )
 
     def open(self) -> None:

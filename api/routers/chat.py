@@ -62,7 +62,10 @@ async def ai_analysis(body: AnalysisRequest, service: ChatDep) -> Any:
 
 @router.post(
     "/chat/stream",
-    responses={200: {"content": {"text/event-stream": {}}, "description": "server-sent events"}},
+    responses={
+        200: {"content": {"text/event-stream": {}}, "description": "server-sent events"},
+        **ERRORS,
+    },
 )
 async def chat_stream(body: ChatRequest, service: ChatDep) -> StreamingResponse:
     """The same turn as server-sent events: `tool_start`, `tool_result`, `token`, `final`."""

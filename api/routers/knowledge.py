@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime
 from typing import Annotated, Any
 
 import anyio
@@ -10,6 +9,7 @@ from fastapi import APIRouter, Depends, Query, Request
 from pydantic import BaseModel
 
 from agent.knowledge import KnowledgeService
+from api.deps import IsoDateOrTime, NoNulText
 from api.schemas import ERRORS
 
 router = APIRouter(tags=["knowledge"])
@@ -48,7 +48,7 @@ class KnowledgeSearchResponse(BaseModel):
 @router.get("/knowledge/search", response_model=KnowledgeSearchResponse, responses=ERRORS)
 async def search(
     service: KnowledgeDep,
-    q: Annotated[str, Query(min_length=1, max_length=500, description="the question")],
+    q: Annotated[NoNulText, Query(min_length=1, max_length=500, description="the question")],
     k: Annotated[int, Query(ge=1, le=50, description="how many passages")] = 5,
     kind: Annotated[
         str | None,
@@ -60,7 +60,7 @@ async def search(
         str | None, Query(max_length=32, description="only passages about this coin (btc, BTC-USD)")
     ] = None,
     as_of: Annotated[
-        date | datetime | None,
+        IsoDateOrTime | None,
         Query(description="only documents published by then (a date = end of that UTC day)"),
     ] = None,
 ) -> Any:

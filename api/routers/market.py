@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Annotated, Any, Literal
 
 import anyio
 from fastapi import APIRouter, Path, Query
 
-from api.deps import MarketDep
+from api.deps import IsoDate, MarketDep
 from api.schemas import ERRORS, Cryptocurrency, HistoricalData
 
 router = APIRouter(tags=["market data"])
@@ -24,8 +23,8 @@ async def cryptocurrencies(market: MarketDep) -> Any:
 async def historical_data(
     market: MarketDep,
     symbol: Annotated[str, Path(min_length=1, max_length=32, description="BTC-USD, btc, bitcoin")],
-    start: Annotated[date | None, Query(description="first day, YYYY-MM-DD")] = None,
-    end: Annotated[date | None, Query(description="last day, YYYY-MM-DD")] = None,
+    start: Annotated[IsoDate | None, Query(description="first day, YYYY-MM-DD")] = None,
+    end: Annotated[IsoDate | None, Query(description="last day, YYYY-MM-DD")] = None,
     interval: Annotated[Literal["1d", "1h"], Query()] = "1d",
 ) -> Any:
     """Stored OHLCV bars with their source and freshness (stale data is marked, never hidden)."""

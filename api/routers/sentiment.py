@@ -8,14 +8,13 @@ naming the field: at most 100 texts, each 1 to 5,000 characters (bodies beyond t
 
 from __future__ import annotations
 
-from datetime import date, datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Path, Query
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
 
 from agent.sentiment import MAX_TEXT_CHARS, MAX_TEXTS, SentimentService, service_for
-from api.deps import ServicesDep
+from api.deps import IsoDateOrTime, ServicesDep
 from api.schemas import ERRORS
 
 router = APIRouter(tags=["sentiment"])
@@ -44,10 +43,10 @@ class SentimentRequest(BaseModel):
         description=f"up to {MAX_TEXTS} texts of up to {MAX_TEXT_CHARS} characters",
         examples=[["Bitcoin ETF approval sparks a rally", "Exchange hacked, funds drained"]],
     )
-    since: date | datetime | None = Field(
+    since: IsoDateOrTime | None = Field(
         default=None, description="start of the window (a date: that UTC day's start)"
     )
-    as_of: date | datetime | None = Field(
+    as_of: IsoDateOrTime | None = Field(
         default=None, description="end of the window, exclusive (a date: that UTC day's end)"
     )
     window_days: float = Field(default=7, gt=0, le=365, description="window when no `since`")
@@ -108,7 +107,7 @@ async def sentiment_trend(
     service: SentimentDep,
     symbol: Annotated[str, Path(min_length=1, max_length=32)],
     days: Annotated[int, Query(ge=1, le=365)] = 30,
-    as_of: Annotated[date | datetime | None, Query()] = None,
+    as_of: Annotated[IsoDateOrTime | None, Query()] = None,
 ) -> Any:
     """`{symbol, model, n, days:[{date, score, label, confidence, n}]}`, a row per UTC day."""
     return await service.trend(symbol, days=days, as_of=as_of)

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 from agent.technical import IndicatorParams, TechnicalReport
-from api.deps import TechnicalDep
+from api.deps import IsoDateOrTime, TechnicalDep
 from api.schemas import ERRORS
 
 router = APIRouter(tags=["technical analysis"])
@@ -23,7 +22,7 @@ class TechnicalRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     symbol: str = Field(min_length=1, max_length=32, examples=["BTC-USD", "eth"])
-    as_of: date | datetime | None = None
+    as_of: IsoDateOrTime | None = None
     interval: Literal["1d", "1h"] = "1d"
     indicators: list[IndicatorName] | None = Field(
         default=None, max_length=20, examples=[["rsi", "macd", "bbands"]]

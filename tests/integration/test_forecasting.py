@@ -104,6 +104,9 @@ def test_admin_training_runs_in_the_background(forecasting: tuple[Services, Test
     services, client = forecasting
     assert client.post("/models/BTC-USD/train").status_code == 401
     services.settings.admin_api_key = SecretStr("admin-key")
+    no_data = client.post("/models/eth/train", headers={"X-API-Key": "admin-key"})
+    assert no_data.status_code == 404  # refused at once, not a job bound to fail
+    assert "No daily data stored for ETH-USD" in no_data.json()["error"]["message"]
     res = client.post("/models/btc/train", headers={"X-API-Key": "admin-key"})
     assert res.status_code == 202
     deadline = time.monotonic() + 120

@@ -125,8 +125,9 @@ class TransformersAnalyzer:
         transformers.logging.disable_progress_bar()
         source = str(Path(self.model).expanduser()) if is_local_path(self.model) else self.model
         try:
-            tokenizer = AutoTokenizer.from_pretrained(source, local_files_only=True)
-            model = AutoModelForSequenceClassification.from_pretrained(
+            # local_files_only: nothing is downloaded, so there is no revision to pin
+            tokenizer = AutoTokenizer.from_pretrained(source, local_files_only=True)  # nosec B615
+            model = AutoModelForSequenceClassification.from_pretrained(  # nosec B615
                 source, local_files_only=True
             )
         except (OSError, ValueError, KeyError) as exc:
