@@ -27,12 +27,8 @@ from langgraph.types import Checkpointer
 from pydantic import ValidationError
 
 from agent.compose import compose_offline
-from agent.grounding import (
-    check_grounding,
-    guard_disclosure,
-    repeats_instructions,
-    strip_unsupported,
-)
+from agent.disclosure import guard_disclosure, repeats_instructions
+from agent.grounding import check_grounding, strip_unsupported
 from agent.planner import ConversationContext, Plan, plan_turn
 from agent.prompts import FALLBACK_NOTE, RISK_NOTE, SYSTEM_PROMPT, WITHHELD_NOTE, mark_untrusted
 from agent.settings import Settings

@@ -15,9 +15,7 @@ Policy, in short:
   bare integers up to 10 (counts), and the textbook thresholds 20/30/50/70/80/100 in a
   sentence about an oscillator ("RSI below 30").
 
-The disclosure guard (`guard_disclosure`) runs first: configured secrets and secret-looking
-strings are replaced by `[redacted]`, and every sentence repeating the system prompt (eight or
-more words in a row, case and punctuation ignored) is withheld, with a short note saying so.
+The disclosure guard (`agent.disclosure`) runs before this check.
 """
 
 from __future__ import annotations
@@ -26,7 +24,7 @@ import bisect
 import math
 import numbers
 import re
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
@@ -260,7 +258,7 @@ def check_grounding(
     return GroundingVerdict(grounded=not unsupported, checked=len(figures), unsupported=unsupported)
 
 
-def _remove_sentences(answer: str, spans: Sequence[tuple[int, int]]) -> tuple[str, int]:
+def remove_sentences(answer: str, spans: Sequence[tuple[int, int]]) -> tuple[str, int]:
     """The answer without each sentence that overlaps a span, and how many went.
 
     Sentences never cross a line; list markers and blank lines keep the layout.
@@ -291,70 +289,6 @@ def strip_unsupported(answer: str, verdict: GroundingVerdict) -> str:
     flagged = [f.start for f in _figures(answer) if f.raw in bad]
     if verdict.grounded or not flagged:
         return answer
-    body, _ = _remove_sentences(answer, [(p, p + 1) for p in flagged])
+    body, _ = remove_sentences(answer, [(p, p + 1) for p in flagged])
     note = f"({len(flagged)} unsupported figure{'s' if len(flagged) != 1 else ''} removed)"
     return f"{body}\n\n{note}" if body else note
-
-
-# --- disclosure ----------------------------------------------------------------------------------
-SHINGLE_WORDS = 8
-_WORD = re.compile(r"[a-z0-9]+", re.IGNORECASE)
-
-
-class DisclosureVerdict(BaseModel):
-    """What the disclosure guard changed: secrets redacted, sentences of the prompt withheld."""
-
-    redacted: int = 0
-    withheld: int = 0
-
-
-def _shingles(text: str, allowed: Sequence[str]) -> set[tuple[str, ...]]:
-    """Every run of `SHINGLE_WORDS` words of the text, never across an allowed phrase."""
-    lowered = text.lower()
-    for phrase in allowed:
-        lowered = lowered.replace(phrase.lower(), "\n\n")
-    found: set[tuple[str, ...]] = set()
-    for segment in lowered.split("\n\n"):
-        words = _WORD.findall(segment)  # already lower case
-        found.update(
-            tuple(words[i : i + SHINGLE_WORDS]) for i in range(len(words) - SHINGLE_WORDS + 1)
-        )
-    return found
-
-
-def repeats_instructions(text: str, instructions: str, allowed: Sequence[str] = ()) -> bool:
-    """Whether `text` repeats `SHINGLE_WORDS` or more words of `instructions` in a row."""
-    prompt = _shingles(instructions, allowed)
-    words = [w.lower() for w in _WORD.findall(text)]
-    return any(
-        tuple(words[i : i + SHINGLE_WORDS]) in prompt for i in range(len(words) - SHINGLE_WORDS + 1)
-    )
-
-
-def guard_disclosure(
-    answer: str,
-    redact: Callable[[str], str],
-    instructions: str,
-    allowed: Sequence[str] = (),
-    withheld_note: str = "I can't share my internal instructions, keys or configuration.",
-) -> tuple[str, DisclosureVerdict]:
-    """The answer with secrets redacted and sentences repeating `instructions` withheld.
-
-    `redact` replaces secrets (configured values and secret-looking strings) with a marker;
-    `allowed` phrases of the instructions (such as the risk note) may be repeated.
-    """
-    before = answer.count("[redacted]")
-    answer = redact(answer)
-    redacted = answer.count("[redacted]") - before
-    prompt = _shingles(instructions, allowed)
-    words = [(m.group().lower(), m.start(), m.end()) for m in _WORD.finditer(answer)]
-    spans = [
-        (words[i][1], words[i + SHINGLE_WORDS - 1][2])
-        for i in range(len(words) - SHINGLE_WORDS + 1)
-        if tuple(w for w, _, _ in words[i : i + SHINGLE_WORDS]) in prompt
-    ]
-    if not spans:
-        return answer, DisclosureVerdict(redacted=redacted)
-    body, withheld = _remove_sentences(answer, spans)
-    answer = f"{body}\n\n{withheld_note}" if body else withheld_note
-    return answer, DisclosureVerdict(redacted=redacted, withheld=withheld)

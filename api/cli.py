@@ -7,12 +7,13 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Literal
 
 import typer
-from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from agent.settings import Settings, SettingsError, load_settings
 from agent.tracing import settings_secrets
+from api.cli_common import cli_settings as _settings
+from api.cli_common import console
+from api.cli_common import progress_bar as _progress
 from api.cli_db import app as db_app
 from api.cli_knowledge import app as knowledge_app
 from api.cli_models import app as models_app
@@ -31,26 +32,6 @@ app.add_typer(models_app, name="models")
 app.add_typer(sentiment_app, name="sentiment")
 app.add_typer(news_app, name="news")
 app.add_typer(knowledge_app, name="knowledge")
-console = Console()
-
-
-def _settings() -> Settings:
-    try:
-        return load_settings()
-    except SettingsError as exc:
-        console.print(f"[red]{exc}[/red]")
-        raise typer.Exit(2) from None
-
-
-def _progress() -> Progress:
-    return Progress(
-        TextColumn("[bold]{task.description}"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TextColumn("{task.fields[item]}"),
-        TimeElapsedColumn(),
-        console=console,
-    )
 
 
 @data_app.command("import")

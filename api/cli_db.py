@@ -7,32 +7,13 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.progress import Progress
 
-from agent.settings import Settings, SettingsError, load_settings
+from api.cli_common import cli_settings as _settings
+from api.cli_common import console
+from api.cli_common import progress_bar as _progress
 
 app = typer.Typer(help="Database schema, backup and restore.", no_args_is_help=True)
-console = Console()
-
-
-def _settings() -> Settings:
-    try:
-        return load_settings()
-    except SettingsError as exc:
-        console.print(f"[red]{exc}[/red]")
-        raise typer.Exit(2) from None
-
-
-def _progress() -> Progress:
-    return Progress(
-        TextColumn("[bold]{task.description}"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TextColumn("{task.fields[item]}"),
-        TimeElapsedColumn(),
-        console=console,
-    )
 
 
 def _size(n: int) -> str:

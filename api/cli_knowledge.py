@@ -6,28 +6,16 @@ from pathlib import Path
 from typing import Annotated, Any, Literal
 
 import typer
-from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from agent.settings import SettingsError, load_settings
+from api.cli_common import cli_services as _services
+from api.cli_common import console
 
 app = typer.Typer(help="Knowledge base: ingest, search, model cards.", no_args_is_help=True)
-console = Console()
 KindOption = Literal["guide", "coin", "news", "model_card"]
 _STYLE = {"added": "green", "updated": "cyan", "unchanged": "dim", "removed": "yellow",
           "failed": "red"}  # fmt: skip
-
-
-def _services() -> Any:
-    from agent.services import Services
-
-    try:
-        settings = load_settings()
-    except SettingsError as exc:
-        console.print(f"[red]{exc}[/red]")
-        raise typer.Exit(2) from None
-    return Services.build(settings)
 
 
 def _results_table(results: list[Any]) -> Table:

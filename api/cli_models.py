@@ -8,42 +8,18 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
-from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from agent.settings import Settings, SettingsError, load_settings
+from api.cli_common import cli_services as _services
+from api.cli_common import console, progress_bar
 
 app = typer.Typer(help="Forecast models: train, evaluate, list, promote.", no_args_is_help=True)
-console = Console()
-
-
-def _services() -> Any:
-    from agent.services import Services
-
-    try:
-        settings: Settings = load_settings()
-    except SettingsError as exc:
-        console.print(f"[red]{exc}[/red]")
-        raise typer.Exit(2) from None
-    return Services.build(settings)
-
-
-def _progress() -> Progress:
-    return Progress(
-        TextColumn("[bold]{task.description}"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TextColumn("{task.fields[info]}"),
-        TimeElapsedColumn(),
-        console=console,
-    )
 
 
 def _train_one(services: Any, symbol: str) -> Any:
     from agent.training import TrainProgress
 
-    with _progress() as bars:
+    with progress_bar("info") as bars:
         folds = bars.add_task(f"{symbol} walk-forward folds", total=None, info="")
         epochs = bars.add_task(f"{symbol} final fit epochs", total=None, info="", visible=False)
         config = services.training._config()
@@ -106,7 +82,7 @@ def evaluate(
     services = _services()
     try:
         resolved = services.market.symbols([symbol])[0]
-        with _progress() as bars:
+        with progress_bar("info") as bars:
             task = bars.add_task(f"{resolved} folds", total=None, info="")
             progress = TrainProgress(
                 on_fold=lambda i, n: bars.update(task, total=n, completed=i + 1)

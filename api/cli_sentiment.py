@@ -10,19 +10,19 @@ from __future__ import annotations
 import asyncio
 from datetime import date
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated
 
 import typer
-from rich.console import Console
 from rich.markdown import Markdown
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from agent.settings import Settings, SettingsError, load_settings
+from api.cli_common import cli_services as _services
+from api.cli_common import cli_settings as _settings
+from api.cli_common import console
 
 sentiment_app = typer.Typer(help="News sentiment: train, score, show, trend.", no_args_is_help=True)
 news_app = typer.Typer(help="News sources.", no_args_is_help=True)
-console = Console()
 
 
 @news_app.callback()
@@ -33,20 +33,6 @@ def _news() -> None:
 @sentiment_app.callback()
 def _sentiment() -> None:
     """News sentiment: train, score, show, trend, status."""
-
-
-def _settings() -> Settings:
-    try:
-        return load_settings()
-    except SettingsError as exc:
-        console.print(f"[red]{exc}[/red]")
-        raise typer.Exit(2) from None
-
-
-def _services() -> Any:
-    from agent.services import Services
-
-    return Services.build(_settings())
 
 
 def _fail(exc: Exception) -> typer.Exit:

@@ -36,10 +36,10 @@ from typing import Any
 
 import httpx
 import psutil
-from bench_memory import STATUS_LUA, ApiProcess, index_corpus, parse_wrk, run_cli
 from common import SHARED_PRICES, free_port, scratch_postgres
 from rich.console import Console
 from rich.table import Table
+from served_api import STATUS_LUA, ApiProcess, index_corpus, parse_wrk, run_cli
 
 COINS = ("BTC-USD", "ETH-USD", "SOL-USD", "BNB-USD", "XRP-USD", "ADA-USD", "DOGE-USD")
 _LUA_COINS = "{" + ", ".join(f'"{c}"' for c in COINS) + "}"

@@ -12,6 +12,7 @@ from fastapi.testclient import TestClient
 from agent.services import Services
 from agent.settings import Settings
 from api.main import create_app
+from tests.fakes.openai_server import FakeOpenAI
 
 pytestmark = pytest.mark.integration
 
@@ -44,3 +45,10 @@ def services(make_settings: Callable[..., Settings]) -> Iterator[Services]:
 def client(services: Services) -> Iterator[TestClient]:
     with TestClient(create_app(services.settings, services)) as test_client:
         yield test_client
+
+
+@pytest.fixture
+def llm_server() -> Iterator[FakeOpenAI]:
+    """A local OpenAI-compatible stub on 127.0.0.1; tests script its replies."""
+    with FakeOpenAI() as server:
+        yield server

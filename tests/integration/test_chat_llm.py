@@ -8,7 +8,7 @@ the grounding check, and the fallback to offline mode when the provider fails.
 from __future__ import annotations
 
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
@@ -38,12 +38,6 @@ BTC = synthetic_bars(400, seed=5)
 ETH = synthetic_bars(400, seed=6, price=2_000.0)
 
 OpenChat = Callable[..., Awaitable[ChatService]]
-
-
-@pytest.fixture
-def llm_server() -> Iterator[FakeOpenAI]:
-    with FakeOpenAI() as server:
-        yield server
 
 
 @pytest.fixture

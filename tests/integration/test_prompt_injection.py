@@ -9,7 +9,7 @@ outside the registered tools (with their schemas) may run.
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
@@ -19,7 +19,7 @@ from fastapi.testclient import TestClient
 from typer.testing import CliRunner
 
 from agent.chat import ChatService
-from agent.grounding import guard_disclosure
+from agent.disclosure import guard_disclosure
 from agent.knowledge import KnowledgeService
 from agent.prompts import (
     RISK_NOTE,
@@ -68,12 +68,6 @@ PROMPT_LINES = [
 BTC = synthetic_bars(300, seed=31)
 
 Open = Callable[..., Awaitable[tuple[Services, ChatService]]]
-
-
-@pytest.fixture
-def llm_server() -> Iterator[FakeOpenAI]:
-    with FakeOpenAI() as server:
-        yield server
 
 
 @pytest.fixture

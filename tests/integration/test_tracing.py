@@ -48,12 +48,6 @@ def capture() -> Iterator[FakeLangSmith]:
 
 
 @pytest.fixture
-def llm_server() -> Iterator[FakeOpenAI]:
-    with FakeOpenAI() as server:
-        yield server
-
-
-@pytest.fixture
 async def open_chat(
     make_settings: Callable[..., Settings], tmp_path: Path
 ) -> AsyncIterator[OpenChat]:

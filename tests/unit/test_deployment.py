@@ -877,7 +877,8 @@ def test_the_jenkinsfile_gates_production_and_reports() -> None:
 def test_ci_run_and_jenkins_run_the_same_checks() -> None:
     ci = CI_RUN.read_text()
     ci_calls = _make_calls(ci)
-    assert {"lint", "test"} <= ci_calls
+    assert {"quality", "test"} <= ci_calls  # quality = lint, then bandit (and pip-audit)
+    assert re.search(r"^quality:[^\n]*\blint\b[^\n]*\bsecurity\b", MAKEFILE.read_text(), re.M)
     assert "lint" in _jenkins_make_calls()
     targets = _make_targets()
     # `make test` runs the whole suite; Jenkins runs it as its two halves, with JUnit reports
