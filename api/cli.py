@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Literal
+from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 import typer
 from rich.table import Table
@@ -46,6 +46,7 @@ def data_import(
     settings = _settings()
     services = Services.build(settings)
     failed = 0
+    written: set[tuple[str, str]] = set()
     try:
         files = services.market.csv_files(paths)
         table = Table("file", "symbol", "interval", "rows", "new/changed", "status")
@@ -55,6 +56,8 @@ def data_import(
                 progress.update(task, item=path.name)
                 try:
                     (res,) = services.market.import_paths([path], force=force)
+                    if res.written:
+                        written.add((res.symbol, res.interval))
                     status = "unchanged (seen before)" if res.skipped else "ok"
                     table.add_row(
                         path.name, res.symbol, res.interval, str(res.rows), str(res.written), status
@@ -76,9 +79,26 @@ def data_import(
         console.print(f"[red]{exc}[/red]")
         failed += 1
     finally:
+        _invalidate(services, written)
         services.db.close()
     if failed:
         raise typer.Exit(1)
+
+
+def _invalidate(services: Any, series: set[tuple[str, str]]) -> None:
+    """Bump the cache generation of each series written, then close the cache.
+
+    Servers sharing the Redis cache then serve the new bars at once; a server's in-process
+    cache (no REDIS_URL) can only let them expire after CACHE_TTL_SECONDS.
+    """
+    import anyio
+
+    async def bump() -> None:
+        for symbol, interval in sorted(series):
+            await services.market.invalidate(symbol, interval)
+        await services.cache.close()
+
+    anyio.run(bump)
 
 
 @data_app.command("refresh")
@@ -93,6 +113,7 @@ def data_refresh(
     from agent.services import Services
 
     services = Services.build(_settings())
+    refreshed: set[tuple[str, str]] = set()
     try:
         wanted = services.market.symbols(symbols)
         table = Table("symbol", "interval", "fetched", "new/changed", "status")
@@ -102,6 +123,7 @@ def data_refresh(
             for symbol in wanted:
                 progress.update(task, item=symbol)
                 (res,) = services.market.refresh([symbol], interval)
+                refreshed.add((symbol, interval))  # new bars or a changed freshness flag
                 failures += not res.ok
                 status = "ok" if res.ok else f"[yellow]stale: {res.message}[/yellow]"
                 table.add_row(symbol, interval, str(res.fetched), str(res.written), status)
@@ -111,6 +133,7 @@ def data_refresh(
         console.print(f"[red]{exc}[/red]")
         raise typer.Exit(1) from None
     finally:
+        _invalidate(services, refreshed)
         services.db.close()
     if failures:
         console.print(

@@ -2,14 +2,20 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+from fastapi.testclient import TestClient
 from typer.testing import CliRunner
 
+from agent.services import Services
+from agent.settings import Settings
 from api.cli import app
+from api.main import create_app
 from knowledge.migrations import discover
 from tests.factories import synthetic_bars, write_csv
+from tests.servers import RedisProcess
 
 runner = CliRunner()
 
@@ -59,3 +65,34 @@ def test_bad_configuration_is_reported_clearly(env: dict[str, str]) -> None:
     res = runner.invoke(app, ["db", "upgrade"], env={**env, "DATABASE_URL": "mysql://x"})
     assert res.exit_code == 2
     assert "DATABASE_URL" in res.output and "postgresql://" in res.output
+
+
+def test_an_import_is_served_at_once_by_an_api_sharing_the_redis_cache(
+    env: dict[str, str],
+    tmp_path: Path,
+    redis_server: RedisProcess,
+    make_settings: Callable[..., Settings],
+) -> None:
+    bars = synthetic_bars(60)
+    write_csv(tmp_path, "BTC-USD.csv", bars.iloc[:40])
+    env = {**env, "REDIS_URL": redis_server.url}
+    assert (
+        runner.invoke(app, ["data", "import", str(tmp_path / "BTC-USD.csv")], env=env).exit_code
+        == 0
+    )
+
+    services = Services.build(make_settings(redis_url=redis_server.url))
+    try:
+        with TestClient(create_app(services.settings, services, load_data=False)) as client:
+            before = client.get("/historical-data/BTC-USD").json()
+            assert len(before["rows"]) == 40  # now cached in Redis
+
+            (tmp_path / "later").mkdir()
+            later = write_csv(tmp_path / "later", "BTC-USD.csv", bars)
+            res = runner.invoke(app, ["data", "import", str(later)], env=env)
+            assert res.exit_code == 0, res.output
+
+            after = client.get("/historical-data/BTC-USD").json()
+            assert len(after["rows"]) == 60  # not the cached 40 rows
+    finally:
+        services.db.close()
