@@ -203,14 +203,14 @@ validate-models: setup
 	$(BIN)/crypto-assistant models validate --all --report $(REPORTS)/model-validation.md
 
 # the configured database (embedded or DATABASE_URL) to/from one pg_dump file:
-# `make backup [BACKUP_FILE=...]` (default var/backups/crypto-assistant-<UTC time>.dump, safe
-# while the app runs); `make restore BACKUP_FILE=...` (asks first; all or nothing; stop the app)
-BACKUP_DIR ?= var/backups
+# `make backup [BACKUP_FILE=...]` (default DATA_HOME/backups/crypto-assistant-<UTC time>.dump,
+# chosen by the command; safe while the app runs); `make restore BACKUP_FILE=...` (asks first;
+# all or nothing; stop the app). BACKUP_DIR is only where `make restore` lists the dumps.
+BACKUP_DIR ?= $(or $(DATA_HOME),var)/backups
 BACKUP_FILE ?=
 .PHONY: backup restore
 backup: setup
-	$(BIN)/crypto-assistant db backup \
-		"$(or $(BACKUP_FILE),$(BACKUP_DIR)/crypto-assistant-$(shell date -u +%Y%m%d-%H%M%S).dump)"
+	$(BIN)/crypto-assistant db backup $(if $(BACKUP_FILE),"$(BACKUP_FILE)")
 
 restore: setup
 	@if [ -z "$(BACKUP_FILE)" ]; then echo "usage: make restore BACKUP_FILE=FILE; in $(BACKUP_DIR):"; \

@@ -28,7 +28,6 @@ CAPABILITIES = (
     '- **explanations**: "what is RSI?", "explain bollinger bands", or "why?" after an answer\n'
     f"Coins: {', '.join(c.ticker for c in CATALOGUE)}."
 )
-_UNAVAILABLE: dict[str, str] = {}
 
 
 def _by_tool(results: list[ToolRun], name: str) -> list[ToolRun]:
@@ -214,7 +213,6 @@ def compose_offline(plan: Plan, results: list[ToolRun], notes: list[str]) -> str
     parts: list[str] = [f"Note: {n.rstrip('.')}." for n in notes]
     failed = [r for r in results if not r["ok"]]
     done = [r for r in results if r["ok"]]
-    skipped = {c.name for c in plan.tool_calls} - {r["name"] for r in results}
     prices = [r["result"] for r in _by_tool(done, "get_price")]
     techs = {r["result"]["symbol"]: r["result"] for r in _by_tool(done, "technical_analysis")}
     explains = [r["result"] for r in _by_tool(done, "explain_indicator")]
@@ -271,7 +269,6 @@ def compose_offline(plan: Plan, results: list[ToolRun], notes: list[str]) -> str
                 "Williams %R, CCI, ADX, ATR, OBV, MFI, ROC, Parabolic SAR, candlestick patterns)."
             )
     parts += [_failure(r) for r in failed]
-    parts += [f"({_UNAVAILABLE[name]}.)" for name in sorted(skipped) if name in _UNAVAILABLE]
     if plan.intent == "advice":
         parts.append(RISK_NOTE)
     parts.append(OFFLINE_FOOTER)

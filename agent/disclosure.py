@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Sequence
+from functools import lru_cache
 
 from pydantic import BaseModel
 
@@ -25,8 +26,10 @@ class DisclosureVerdict(BaseModel):
     withheld: int = 0
 
 
-def _shingles(text: str, allowed: Sequence[str]) -> set[tuple[str, ...]]:
-    """Every run of `SHINGLE_WORDS` words of the text, never across an allowed phrase."""
+@lru_cache(maxsize=8)
+def _shingles(text: str, allowed: tuple[str, ...]) -> frozenset[tuple[str, ...]]:
+    """Every run of `SHINGLE_WORDS` words of the text, never across an allowed phrase (computed
+    once per prompt: the guard checks every answer and every tool argument against it)."""
     lowered = text.lower()
     for phrase in allowed:
         lowered = lowered.replace(phrase.lower(), "\n\n")
@@ -36,24 +39,31 @@ def _shingles(text: str, allowed: Sequence[str]) -> set[tuple[str, ...]]:
         found.update(
             tuple(words[i : i + SHINGLE_WORDS]) for i in range(len(words) - SHINGLE_WORDS + 1)
         )
-    return found
+    return frozenset(found)
+
+
+def _repeated_spans(text: str, instructions: str, allowed: Sequence[str]) -> list[tuple[int, int]]:
+    """Character spans of `text` where `SHINGLE_WORDS` words in a row repeat `instructions`."""
+    prompt = _shingles(instructions, tuple(allowed))
+    words = [(m.group().lower(), m.start(), m.end()) for m in _WORD.finditer(text)]
+    return [
+        (words[i][1], words[i + SHINGLE_WORDS - 1][2])
+        for i in range(len(words) - SHINGLE_WORDS + 1)
+        if tuple(w for w, _, _ in words[i : i + SHINGLE_WORDS]) in prompt
+    ]
 
 
 def repeats_instructions(text: str, instructions: str, allowed: Sequence[str] = ()) -> bool:
     """Whether `text` repeats `SHINGLE_WORDS` or more words of `instructions` in a row."""
-    prompt = _shingles(instructions, allowed)
-    words = [w.lower() for w in _WORD.findall(text)]
-    return any(
-        tuple(words[i : i + SHINGLE_WORDS]) in prompt for i in range(len(words) - SHINGLE_WORDS + 1)
-    )
+    return bool(_repeated_spans(text, instructions, allowed))
 
 
 def guard_disclosure(
     answer: str,
     redact: Callable[[str], str],
     instructions: str,
-    allowed: Sequence[str] = (),
-    withheld_note: str = "I can't share my internal instructions, keys or configuration.",
+    allowed: Sequence[str],
+    withheld_note: str,
 ) -> tuple[str, DisclosureVerdict]:
     """The answer with secrets redacted and sentences repeating `instructions` withheld.
 
@@ -63,13 +73,7 @@ def guard_disclosure(
     before = answer.count("[redacted]")
     answer = redact(answer)
     redacted = answer.count("[redacted]") - before
-    prompt = _shingles(instructions, allowed)
-    words = [(m.group().lower(), m.start(), m.end()) for m in _WORD.finditer(answer)]
-    spans = [
-        (words[i][1], words[i + SHINGLE_WORDS - 1][2])
-        for i in range(len(words) - SHINGLE_WORDS + 1)
-        if tuple(w for w, _, _ in words[i : i + SHINGLE_WORDS]) in prompt
-    ]
+    spans = _repeated_spans(answer, instructions, allowed)
     if not spans:
         return answer, DisclosureVerdict(redacted=redacted)
     body, withheld = remove_sentences(answer, spans)

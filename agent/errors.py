@@ -63,4 +63,14 @@ __all__ = [
     "ToolError",
     "UnknownIndicatorError",
     "UnknownSymbolError",
+    "no_data_error",
 ]
+
+
+def no_data_error(symbol: str, interval: str, where: str = "") -> NotFoundError:
+    """The 404 for a series with no stored bars (`where`: " in that range", ...), naming the
+    commands that load some."""
+    return NotFoundError(
+        f"No {interval} data stored for {symbol}{where}. Load some with "
+        "`crypto-assistant data import FILE` or `crypto-assistant data refresh`."
+    )

@@ -165,11 +165,11 @@ class ForecastService:
             "has_skill": bool(skill is not None and skill > 0),
         }
 
-    async def chart(self, symbol_text: str, horizon_days: int = 7) -> Any:
-        """The forecast as a Plotly figure (recent closes, predicted path, interval band)."""
+    async def chart(self, served: dict[str, Any]) -> Any:
+        """A served forecast (the result of `forecast`) as a Plotly figure: recent closes, the
+        predicted path and its band. It draws what was served: no new forecast, no ledger entry."""
         from tools.forecast.figure import forecast_figure
 
-        served = await self.forecast(symbol_text, horizon_days)
         bars = await anyio.to_thread.run_sync(
             lambda: self.prices.read(served["symbol"], "1d", limit=120)
         )

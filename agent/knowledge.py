@@ -34,7 +34,7 @@ from knowledge.documents import (
     TextEmbedder,
 )
 from knowledge.documents.excerpts import excerpt
-from knowledge.documents.model_cards import SOURCE_PREFIX, model_card_documents
+from knowledge.documents.model_cards import model_card_documents
 from knowledge.documents.news import news_documents
 from knowledge.market.symbols import resolve
 from knowledge.models.registry import ModelRegistry
@@ -225,8 +225,3 @@ def compose_knowledge_answer(question: str, hits: Sequence[dict[str, Any]], limi
             "they are document text, not requests, and were ignored.)"
         )
     return "\n\n".join(parts)
-
-
-def model_card_source(symbol: str) -> str:
-    """The stored source of a symbol's model card (for links and tests)."""
-    return SOURCE_PREFIX + resolve(symbol).symbol

@@ -11,7 +11,7 @@ from typing import Any
 
 import anyio
 
-from agent.errors import InvalidRequestError, NotFoundError
+from agent.errors import InvalidRequestError, no_data_error
 from knowledge.cache import SafeCache
 from knowledge.market.csv_files import ImportResult, csv_files_in, import_file
 from knowledge.market.refresh import MarketDataProvider, RefreshResult, refresh_symbol
@@ -106,7 +106,7 @@ class MarketService:
         coin = resolve(symbol_text)
         if start and end and start > end:
             raise InvalidRequestError(f"start {start} is after end {end}")
-        gen = await self.cache.get_json(f"gen:{coin.symbol}:{interval}", count=False) or 0
+        gen = await self.cache.generation(f"{coin.symbol}:{interval}")
         key = f"hist:{coin.symbol}:{interval}:{start}:{end}:{gen}"
         cached = await self.cache.get_json(key)
         if cached is not None:
@@ -123,10 +123,7 @@ class MarketService:
         with self.prices.db.connection() as conn:
             bars = self.prices.read(symbol, interval, start=lo, end=hi, conn=conn)
             if bars.empty:
-                raise NotFoundError(
-                    f"No {interval} data stored for {symbol} in that range. Load some with "
-                    "`crypto-assistant data import FILE` or `crypto-assistant data refresh`."
-                )
+                raise no_data_error(symbol, interval, " in that range")
             sources = self.prices.sources(symbol, interval, lo, hi, conn)
             freshness = self.freshness(symbol, interval, conn=conn)
         fmt = "%Y-%m-%d" if interval == "1d" else "%Y-%m-%dT%H:%M:%SZ"
@@ -163,10 +160,7 @@ class MarketService:
         with self.prices.db.connection() as conn:
             last = self.prices.read(symbol, interval, as_of=as_of, limit=1, conn=conn)
             if last.empty:
-                raise NotFoundError(
-                    f"No {interval} data stored for {symbol}. Load some with "
-                    "`crypto-assistant data import FILE` or `crypto-assistant data refresh`."
-                )
+                raise no_data_error(symbol, interval)
             end = last.index[-1]
             start = end - timedelta(days=period_days)
             window = self.prices.read(symbol, interval, start=start, end=end, conn=conn)
@@ -193,9 +187,7 @@ class MarketService:
 
     async def invalidate(self, symbol: str, interval: str) -> None:
         """Bump the data generation so cached reads of this series are no longer used."""
-        key = f"gen:{symbol}:{interval}"
-        gen = await self.cache.get_json(key, count=False) or 0
-        await self.cache.set_json(key, int(gen) + 1, 30 * 86_400)
+        await self.cache.bump(f"{symbol}:{interval}")
 
     async def invalidate_all(self) -> None:
         """Bump the generation of every supported series (after a bulk load)."""

@@ -5,10 +5,9 @@ from __future__ import annotations
 from typing import Any
 
 from langgraph.checkpoint.postgres.aio import AsyncPostgresSaver
-from psycopg.rows import dict_row
 from psycopg_pool import AsyncConnectionPool
 
-from knowledge.database import RECONNECT_SECONDS
+from knowledge.database import async_pool
 
 _SETUP_LOCK = 7_274_221_002  # serialises checkpointer migrations across processes
 
@@ -17,15 +16,8 @@ class ThreadMemory:
     """Owns the pool and the saver; `setup` applies the checkpointer's own migrations once."""
 
     def __init__(self, dsn: str, max_size: int = 5, timeout: float = 5.0) -> None:
-        self.pool: AsyncConnectionPool[Any] = AsyncConnectionPool(
-            dsn,
-            min_size=1,
-            max_size=max_size,
-            timeout=timeout,
-            open=False,
-            check=AsyncConnectionPool.check_connection,
-            kwargs={"autocommit": True, "prepare_threshold": 0, "row_factory": dict_row},
-            reconnect_timeout=RECONNECT_SECONDS,
+        self.pool: AsyncConnectionPool[Any] = async_pool(
+            dsn, max_size=max_size, timeout=timeout, prepare=False
         )
         self.saver = AsyncPostgresSaver(self.pool)  # type: ignore[arg-type]
 

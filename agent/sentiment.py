@@ -196,9 +196,9 @@ class SentimentService:
 
     def _store_result(self, result: FetchResult) -> int:
         feed = result.feed
-        drafts = news_drafts(result)
-        new = self.store.insert(drafts)
-        if new and self.on_new_items is not None:
+        drafts = self.store.insert_new(news_drafts(result))
+        new = len(drafts)
+        if drafts and self.on_new_items is not None:
             try:
                 self.on_new_items(
                     [
@@ -209,7 +209,7 @@ class SentimentService:
                             "published_at": d.published_at,
                             "symbols": list(d.symbols),
                         }
-                        for d in drafts
+                        for d in drafts  # only the items stored just now
                     ]
                 )
             except Exception as exc:  # indexing news must not lose the stored items

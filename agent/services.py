@@ -164,18 +164,22 @@ class Services:
             from agent.graph import build_graph
             from agent.llm import make_chat_model
             from agent.memory import ThreadMemory
-            from agent.tools import build_tools
             from agent.tracing import Tracing
 
             memory = ThreadMemory(self.dsn, timeout=self.settings.db_timeout_seconds)
             saver = await memory.open()
-            tools = build_tools(
-                self.market, self.technical, self.forecasts, self.sentiment, self.knowledge
-            )
-            graph = build_graph(self.settings, tools, make_chat_model(self.settings), saver)
+            graph = build_graph(self.settings, self.tools(), make_chat_model(self.settings), saver)
             self.memory = memory
             self.chat = ChatService(graph, self.settings, Tracing(self.settings))
         return self.chat
+
+    def tools(self) -> list[Any]:
+        """The agent's tools, bound to these services (the chat and LangGraph Studio use them)."""
+        from agent.tools import build_tools
+
+        return build_tools(
+            self.market, self.technical, self.forecasts, self.sentiment, self.knowledge
+        )
 
     def load_initial_data(self) -> str:
         """Import `CRYPTO_DATA_DIR` if set, else refresh from the provider; say what happened."""

@@ -15,7 +15,10 @@ from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 class Settings(BaseSettings):
     """Runtime configuration; unset optional services fall back to embedded ones."""
 
-    model_config = SettingsConfigDict(env_file=".env", extra="ignore", case_sensitive=False)
+    # env_ignore_empty: `VAR=` (as in .env.example) means "use the default", never ""
+    model_config = SettingsConfigDict(
+        env_file=".env", extra="ignore", case_sensitive=False, env_ignore_empty=True
+    )
 
     # storage
     database_url: SecretStr | None = Field(

@@ -12,18 +12,10 @@ from agent.graph import build_graph
 from agent.llm import make_chat_model
 from agent.services import Services
 from agent.settings import load_settings
-from agent.tools import build_tools
 
 
 def make_graph() -> Any:
     """Build the assistant's graph for Studio."""
     settings = load_settings()
     services = Services.build(settings)
-    tools = build_tools(
-        services.market,
-        services.technical,
-        services.forecasts,
-        services.sentiment,
-        services.knowledge,
-    )
-    return build_graph(settings, tools, make_chat_model(settings))
+    return build_graph(settings, services.tools(), make_chat_model(settings))

@@ -9,7 +9,7 @@ from typing import Any
 
 import anyio
 
-from agent.errors import NotFoundError
+from agent.errors import no_data_error
 from knowledge.cache import SafeCache
 from knowledge.market.repository import Interval, PriceRepository
 from knowledge.market.symbols import resolve
@@ -60,7 +60,7 @@ class TechnicalService:
         groups = resolve_groups(indicators)  # unknown names fail before any work
         bound = as_of_bound(as_of)
         settings = params or self.engine.params
-        gen = await self.cache.get_json(f"gen:{coin.symbol}:{interval}", count=False) or 0
+        gen = await self.cache.generation(f"{coin.symbol}:{interval}")
         fingerprint = hashlib.sha256(
             json.dumps([groups, settings.model_dump(mode="json")], sort_keys=True).encode()
         ).hexdigest()[:16]
@@ -110,7 +110,7 @@ class TechnicalService:
 
         bars = self.prices.read(symbol, interval, as_of=bound, limit=HISTORY_BARS)
         if bars.empty:
-            raise NotFoundError(f"No {interval} data stored for {symbol} to chart.")
+            raise no_data_error(symbol, interval, " to chart")
         report = self.engine.analyze(bars, symbol=symbol, interval=interval, as_of=bound)
         return technical_figure(
             bars, symbol=symbol, interval=interval, as_of=bound, window=window, report=report
@@ -127,10 +127,7 @@ class TechnicalService:
         bars = self.prices.read(symbol, interval, as_of=bound, limit=HISTORY_BARS)
         if bars.empty:
             when = f" at or before {bound.isoformat()}" if bound else ""
-            raise NotFoundError(
-                f"No {interval} data stored for {symbol}{when}. Load some with "
-                "`crypto-assistant data import FILE` or `crypto-assistant data refresh`."
-            )
+            raise no_data_error(symbol, interval, when)
         report = self.engine.analyze(
             bars, symbol=symbol, interval=interval, as_of=bound, indicators=groups, params=params
         )

@@ -87,8 +87,8 @@ def build_tools(
     market: MarketService,
     technical: TechnicalService,
     forecasts: ForecastService,
-    sentiment: SentimentService | None = None,
-    knowledge: KnowledgeService | None = None,
+    sentiment: SentimentService,
+    knowledge: KnowledgeService,
 ) -> list[BaseTool]:
     """The tools available now, bound to this process's services."""
 
@@ -155,9 +155,7 @@ def build_tools(
             "it and its traps.",
             args_schema=ExplainArgs,
         ),
+        build_sentiment_tool(sentiment),
+        build_knowledge_tool(knowledge),
     ]
-    if sentiment is not None:
-        tools.append(build_sentiment_tool(sentiment))
-    if knowledge is not None:
-        tools.append(build_knowledge_tool(knowledge))
     return tools

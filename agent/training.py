@@ -60,6 +60,12 @@ class TrainOutcome:
         }
 
 
+def _no_data(symbol: str) -> NotFoundError:
+    return NotFoundError(
+        f"No daily data stored for {symbol}: import or refresh it before training."
+    )
+
+
 def _metrics(report: Any) -> tuple[dict[str, Any], dict[str, Any]]:
     metrics = {str(m.horizon): m.model_dump() for m in report.metrics}
     baseline = {
@@ -106,9 +112,7 @@ class TrainingService:
     def _bars(self, symbol: str) -> Any:
         bars = self.prices.read(symbol, "1d")
         if bars.empty:
-            raise NotFoundError(
-                f"No daily data stored for {symbol}: import or refresh it before training."
-            )
+            raise _no_data(symbol)
         return bars
 
     def evaluation_window(self, bars: Any) -> dict[str, Any]:
@@ -229,10 +233,8 @@ class TrainingService:
 
     def require_data(self, symbol: str) -> None:
         """Raise NotFoundError now when `symbol` has no daily bars, so a job is not started."""
-        if symbol not in self.symbols_with_data():
-            raise NotFoundError(
-                f"No daily data stored for {symbol}: import or refresh it before training."
-            )
+        if self.prices.last_timestamp(symbol, "1d") is None:
+            raise _no_data(symbol)
 
     def symbols_with_data(self) -> list[str]:
         """Symbols that have daily bars stored (what `--all` trains)."""

@@ -10,7 +10,6 @@ import typer
 from rich.table import Table
 
 from agent.settings import Settings, SettingsError, load_settings
-from agent.tracing import settings_secrets
 from api.cli_common import cli_settings as _settings
 from api.cli_common import console
 from api.cli_common import progress_bar as _progress
@@ -198,11 +197,11 @@ def chat(
 @app.command("bot")
 def bot() -> None:
     """Run the Telegram bot (polling); needs TELEGRAM_BOT_TOKEN."""
-    from api.logging_setup import configure_logging
+    from api.logging_setup import configure_logging_for
     from bots.telegram_bot import BotStartError, main
 
     settings = _settings()
-    configure_logging(settings.log_level, settings.log_format, settings_secrets(settings))
+    configure_logging_for(settings)
     try:
         main(settings)
     except BotStartError as exc:
@@ -224,10 +223,10 @@ def serve(
 
     import uvicorn
 
-    from api.logging_setup import configure_logging
+    from api.logging_setup import configure_logging_for
 
     settings = _settings()
-    configure_logging(settings.log_level, settings.log_format, settings_secrets(settings))
+    configure_logging_for(settings)
     bind_host, bind_port = host or settings.host, port or settings.port
     shown = "127.0.0.1" if bind_host in ("0.0.0.0", "::") else bind_host  # noqa: S104
     console.print(
@@ -281,11 +280,11 @@ def _prepare_workers(settings: Settings) -> None:
 
 def worker_app() -> FastAPI:
     """App factory of one uvicorn worker (`serve --workers N`): settings and logs from the env."""
-    from api.logging_setup import configure_logging
+    from api.logging_setup import configure_logging_for
     from api.main import create_app
 
     settings = load_settings()
-    configure_logging(settings.log_level, settings.log_format, settings_secrets(settings))
+    configure_logging_for(settings)
     return create_app(settings)
 
 

@@ -35,6 +35,11 @@ def _train_one(services: Any, symbol: str) -> Any:
         return services.training.train(symbol, progress)
 
 
+def _wanted(services: Any, symbols: list[str] | None, all_: bool) -> list[str]:
+    """The symbols named (resolved, unknown ones fail), or with --all every one with daily data."""
+    return services.training.symbols_with_data() if all_ else services.market.symbols(symbols or [])
+
+
 @app.command("train")
 def train(
     symbols: Annotated[list[str] | None, typer.Argument(help="symbols to train")] = None,
@@ -45,11 +50,7 @@ def train(
 
     services = _services()
     try:
-        wanted = (
-            services.training.symbols_with_data()
-            if all_
-            else services.market.symbols(symbols or [])
-        )
+        wanted = _wanted(services, symbols, all_)
         if not wanted:
             console.print("[yellow]Name symbols or use --all.[/yellow]")
             raise typer.Exit(2)
@@ -181,11 +182,7 @@ def validate(
 
     services = _services()
     try:
-        wanted = (
-            services.training.symbols_with_data()
-            if all_
-            else services.market.symbols(symbols or [])
-        )
+        wanted = _wanted(services, symbols, all_)
         results = validate_models(services.training, wanted, max_regression)
         report.parent.mkdir(parents=True, exist_ok=True)
         report.write_text(json.dumps(results, indent=2, default=str))

@@ -14,7 +14,8 @@ import time
 from collections.abc import Iterable
 from typing import Any
 
-from agent.tracing import Redactor
+from agent.settings import Settings
+from agent.tracing import Redactor, settings_secrets
 
 REQUEST_ID: contextvars.ContextVar[str | None] = contextvars.ContextVar("request_id", default=None)
 _STANDARD = set(logging.LogRecord("", 0, "", 0, "", None, None).__dict__) | {"message", "asctime"}
@@ -91,3 +92,8 @@ def configure_logging(level: str = "INFO", fmt: str = "json", secrets: Iterable[
     root.setLevel(level)
     for noisy in ("uvicorn.access", "httpx", "httpcore"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
+
+
+def configure_logging_for(settings: Settings) -> None:
+    """`configure_logging` with the settings' level and format, redacting their secrets."""
+    configure_logging(settings.log_level, settings.log_format, settings_secrets(settings))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 
 
@@ -68,3 +69,11 @@ ERRORS: dict[int | str, dict[str, Any]] = {
     422: {"model": ErrorResponse, "description": "Malformed input"},
     503: {"model": ErrorResponse, "description": "Database unavailable"},
 }
+
+
+def accepted(job: Any) -> JSONResponse:
+    """202 for a background job: its id, status and where to poll it."""
+    return JSONResponse(
+        status_code=202,
+        content={"job_id": job.id, "status": job.status, "status_url": f"/admin/jobs/{job.id}"},
+    )

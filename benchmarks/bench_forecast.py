@@ -21,6 +21,7 @@ if str(REPO) not in sys.path:
     sys.path.insert(0, str(REPO))
 
 from bench_technical_panel import DEFAULT_CSV, load_bars  # noqa: E402
+from common import percentile  # noqa: E402
 
 from tools.forecast import DEFAULT_CONFIG, load_model, save_model, train_model  # noqa: E402
 
@@ -29,11 +30,6 @@ COLD_LOAD = (
     "from tools.forecast import load_model; load_model(sys.argv[1]);"
     "print(time.perf_counter() - t)"
 )
-
-
-def _percentile(values: list[float], q: float) -> float:
-    ordered = sorted(values)
-    return ordered[max(0, min(len(ordered) - 1, round(q / 100 * (len(ordered) - 1))))]
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -95,7 +91,7 @@ def main(argv: list[str] | None = None) -> int:
     table.add_row(
         f"forecast {horizon} days, warm p50", f"{statistics.median(latencies):.2f} ms", "< 50 ms"
     )
-    table.add_row(f"forecast {horizon} days, warm p95", f"{_percentile(latencies, 95):.2f} ms", "")
+    table.add_row(f"forecast {horizon} days, warm p95", f"{percentile(latencies, 95):.2f} ms", "")
     table.add_row(
         "load artifact (TF already imported), median of 5",
         f"{statistics.median(loads) * 1e3:.0f} ms",

@@ -36,10 +36,10 @@ from typing import Any
 
 import httpx
 import psutil
-from common import SHARED_PRICES, free_port, scratch_postgres
+from common import SHARED_PRICES, free_port, parse_wrk, scratch_postgres
 from rich.console import Console
 from rich.table import Table
-from served_api import STATUS_LUA, ApiProcess, index_corpus, parse_wrk, run_cli
+from served_api import STATUS_LUA, UNLIMITED, ApiProcess, index_corpus, run_cli
 
 COINS = ("BTC-USD", "ETH-USD", "SOL-USD", "BNB-USD", "XRP-USD", "ADA-USD", "DOGE-USD")
 _LUA_COINS = "{" + ", ".join(f'"{c}"' for c in COINS) + "}"
@@ -364,10 +364,9 @@ def main() -> None:
         with console.status("importing the shared prices, indexing the corpus"):
             run_cli(base_env, folder, "data", "import", str(SHARED_PRICES))
             index_corpus(base_env, folder)
-        unlimited = {"RATE_LIMIT_DATA_PER_MINUTE": "100000", "RATE_LIMIT_CHAT_PER_MINUTE": "100000"}
         for workers in args.workers:
             redis_flush(redis_url)
-            env = {**base_env, **unlimited, "REDIS_URL": redis_url}
+            env = {**base_env, **UNLIMITED, "REDIS_URL": redis_url}
             with (
                 console.status(f"{workers} worker(s): routes under wrk"),
                 serving(env, folder, workers) as api,

@@ -28,6 +28,7 @@ from rich.console import Console
 from rich.table import Table
 from served_api import (
     STATUS_LUA,
+    UNLIMITED,
     ApiProcess,
     Sampler,
     api_process,
@@ -174,8 +175,7 @@ def main() -> None:
             "FORECAST_EPOCHS": str(args.epochs),
             "FORECAST_EVAL_DAYS": "30",
             "FORECAST_REFIT_EVERY": "30",
-            "RATE_LIMIT_DATA_PER_MINUTE": "100000",
-            "RATE_LIMIT_CHAT_PER_MINUTE": "100000",
+            **UNLIMITED,
             "HF_HUB_OFFLINE": "1",
             "TRANSFORMERS_OFFLINE": "1",
         }

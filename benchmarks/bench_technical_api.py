@@ -14,9 +14,10 @@ import tempfile
 from pathlib import Path
 
 import httpx
-from common import price_folder, scratch_postgres, served_app, wrk
+from common import price_folder, scratch_postgres, wrk
 from rich.console import Console
 from rich.table import Table
+from served_api import served_app
 
 COLD_SCRIPT = """
 counter = 0

@@ -2,19 +2,16 @@
 
 from __future__ import annotations
 
-import os
 import re
 import socket
 import subprocess
 import sys
 import tempfile
-import time
 import warnings
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-
-import httpx
+from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
@@ -51,40 +48,17 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-@contextmanager
-def served_app(env: dict[str, str], ready_path: str, timeout: float = 90) -> Iterator[str]:
-    """Run `crypto-assistant serve` in its own process; yield its base URL once `ready_path` is 200."""
-    port = free_port()
-    server = subprocess.Popen(
-        [str(ROOT / ".venv/bin/crypto-assistant"), "serve", "--port", str(port)],
-        env={**os.environ, "LOG_LEVEL": "WARNING", **env},
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + timeout
-        while True:
-            try:
-                if httpx.get(base + ready_path, timeout=5).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            if time.monotonic() > deadline:
-                raise RuntimeError("the server did not become ready")
-            time.sleep(0.3)
-        yield base
-    finally:
-        server.terminate()
-        server.wait(10)
-
-
-def wrk(url: str, seconds: int, connections: int, script: Path | None = None) -> dict[str, float]:
-    """Run wrk (1 thread) and return req/s, p50 and p99 in ms, and the non-2xx count."""
+def wrk(url: str, seconds: int, connections: int, script: Path | None = None) -> dict[str, Any]:
+    """Run wrk (1 thread) against `url`; its figures as `parse_wrk` reads them."""
     cmd = ["wrk", "-t1", f"-c{connections}", f"-d{seconds}s", "--latency"]
     if script:
         cmd += ["-s", str(script)]
-    out = subprocess.run([*cmd, url], capture_output=True, text=True, check=True).stdout
+    return parse_wrk(subprocess.run([*cmd, url], capture_output=True, text=True, check=True).stdout)
+
+
+def parse_wrk(out: str) -> dict[str, Any]:
+    """req/s, p50/p99 ms, non-2xx answers ("errors"), socket errors, and the `STATUS code n`
+    lines a Lua `done` hook may print (then "statuses", "total" and "non2xx" count them)."""
     units = {"us": 0.001, "ms": 1.0, "s": 1000.0}
 
     def latency(pct: str) -> float:
@@ -93,11 +67,17 @@ def wrk(url: str, seconds: int, connections: int, script: Path | None = None) ->
 
     rps = re.search(r"Requests/sec:\s+([\d.]+)", out)
     non2xx = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
+    sock = re.search(r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", out)
+    statuses = {int(c): int(n) for c, n in re.findall(r"^STATUS (\d+) (\d+)$", out, re.M)}
     return {
         "rps": float(rps.group(1)) if rps else float("nan"),
         "p50": latency("50"),
         "p99": latency("99"),
         "errors": float(non2xx.group(1)) if non2xx else 0.0,
+        "socket_errors": sum(int(x) for x in sock.groups()) if sock else 0,
+        "statuses": statuses,
+        "total": sum(statuses.values()),
+        "non2xx": sum(n for c, n in statuses.items() if not 200 <= c < 300),
     }
 
 

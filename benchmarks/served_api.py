@@ -11,6 +11,7 @@ import json
 import os
 import signal
 import subprocess
+import tempfile
 import threading
 import time
 from collections.abc import Iterator
@@ -19,7 +20,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-from common import ROOT, free_port
+from common import ROOT, free_port, parse_wrk
 
 HEAVY = (
     "tensorflow",
@@ -30,6 +31,8 @@ HEAVY = (
     "sklearn",
     "talib",
 )
+#: Rate limits out of the way: a throughput benchmark must not measure 429s.
+UNLIMITED = {"RATE_LIMIT_DATA_PER_MINUTE": "100000", "RATE_LIMIT_CHAT_PER_MINUTE": "100000"}
 PYTHON = str(ROOT / ".venv/bin/python")
 CLI = str(ROOT / ".venv/bin/crypto-assistant")
 
@@ -95,30 +98,6 @@ def wrk_run(base: str, script: str, seconds: int, connections: int, folder: Path
     cmd = ["wrk", "-t1", f"-c{connections}", f"-d{seconds}s", "--latency", "-s", str(path), base]
     out = subprocess.run(cmd, capture_output=True, text=True, check=True).stdout
     return parse_wrk(out)
-
-
-def parse_wrk(out: str) -> dict[str, Any]:
-    """req/s, p50/p99 ms, socket errors and the STATUS lines of the Lua `done` hook."""
-    import re
-
-    units = {"us": 0.001, "ms": 1.0, "s": 1000.0}
-
-    def latency(pct: str) -> float:
-        m = re.search(rf"^\s+{pct}%\s+([\d.]+)(us|ms|s)\s*$", out, re.M)
-        return float(m.group(1)) * units[m.group(2)] if m else float("nan")
-
-    rps = re.search(r"Requests/sec:\s+([\d.]+)", out)
-    sock = re.search(r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", out)
-    statuses = {int(c): int(n) for c, n in re.findall(r"^STATUS (\d+) (\d+)$", out, re.M)}
-    return {
-        "rps": float(rps.group(1)) if rps else float("nan"),
-        "p50": latency("50"),
-        "p99": latency("99"),
-        "socket_errors": sum(int(x) for x in sock.groups()) if sock else 0,
-        "statuses": statuses,
-        "total": sum(statuses.values()),
-        "non2xx": sum(n for c, n in statuses.items() if not 200 <= c < 300),
-    }
 
 
 class ApiProcess:
@@ -189,14 +168,31 @@ class ApiProcess:
 
 
 @contextmanager
-def api_process(env: dict[str, str], folder: Path, workers: int = 1) -> Iterator[ApiProcess]:
-    """Start the API, wait for /health, always stop it."""
+def api_process(
+    env: dict[str, str],
+    folder: Path,
+    workers: int = 1,
+    ready_path: str = "/health",
+    timeout: float = 180,
+) -> Iterator[ApiProcess]:
+    """Start the API, wait until `ready_path` answers 200, always stop it."""
     server = ApiProcess(env, folder, workers)
     try:
-        server.wait_ready()
+        server.wait_ready(ready_path, timeout)
         yield server
     finally:
         server.stop()
+
+
+@contextmanager
+def served_app(env: dict[str, str], ready_path: str, timeout: float = 90) -> Iterator[str]:
+    """The API in a scratch folder, logging warnings only; its base URL once `ready_path` is 200."""
+    env = {"LOG_LEVEL": "WARNING", **UNLIMITED, **env}
+    with (
+        tempfile.TemporaryDirectory(prefix="bench-serve-") as folder,
+        api_process(env, Path(folder), ready_path=ready_path, timeout=timeout) as server,
+    ):
+        yield server.base
 
 
 def run_cli(env: dict[str, str], folder: Path, *args: str) -> float:

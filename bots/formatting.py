@@ -16,8 +16,6 @@ from agent import formatting as fmt
 MAX_MESSAGE = 4096
 """Telegram's limit on one message's text (measured here on the HTML, which is never shorter)."""
 
-MAX_CAPTION = 1024
-"""Telegram's limit on a photo caption."""
 
 _CODE_SPAN = re.compile(r"(`[^`\n]+`)")
 _BOLD = re.compile(r"\*\*(?=\S)(.+?)(?<=\S)\*\*")

@@ -13,6 +13,8 @@ from collections import OrderedDict
 from dataclasses import dataclass
 from typing import Any, Protocol
 
+from knowledge.redis_client import redis_client
+
 log = logging.getLogger(__name__)
 
 
@@ -62,28 +64,12 @@ class MemoryCache:
 
 
 class RedisCache:
-    """Redis through the asyncio client, with short socket timeouts so an outage is cheap.
-
-    A connection error is retried once at once on a new connection: after Redis restarts, the
-    pooled connections are dead, and the first command on each must not count as an outage.
-    """
+    """Redis as the cache backend (see `redis_client` for timeouts and the reconnect retry)."""
 
     name = "redis"
 
     def __init__(self, url: str, timeout: float = 0.5) -> None:
-        import redis.asyncio as aioredis
-        from redis.asyncio.retry import Retry
-        from redis.backoff import NoBackoff
-        from redis.exceptions import ConnectionError as RedisConnectionError
-
-        self._client = aioredis.from_url(
-            url,
-            socket_timeout=timeout,
-            socket_connect_timeout=timeout,
-            retry_on_timeout=False,
-            retry=Retry(NoBackoff(), 1),
-            retry_on_error=[RedisConnectionError],
-        )
+        self._client = redis_client(url, timeout)
 
     async def get(self, key: str) -> bytes | None:
         value = await self._client.get(key)
@@ -139,25 +125,35 @@ class SafeCache:
             return True
         return False
 
-    async def get_json(self, key: str, *, count: bool = True) -> Any | None:
-        """The cached JSON value, or None on a miss or any failure.
-
-        `count=False` keeps bookkeeping reads (generation counters) out of the hit rate.
-        """
+    async def _get_raw(self, key: str) -> bytes | bool | None:
+        """The stored bytes, None on a miss, False when the backend is paused or failing."""
         if self._paused():
-            return None
+            return False
         try:
-            raw = await self.backend.get(self._key(key))
+            return await self.backend.get(self._key(key))
         except Exception as exc:  # any backend failure is bypassed, by design
             self._failed("get", exc)
-            return None
+            return False
+
+    async def get_json(self, key: str) -> Any | None:
+        """The cached JSON value, or None on a miss or any failure (counted as hit or miss)."""
+        raw = await self._get_raw(key)
         if raw is None:
-            if count:
-                self.stats.misses += 1
+            self.stats.misses += 1
+        if not isinstance(raw, bytes):
             return None
-        if count:
-            self.stats.hits += 1
+        self.stats.hits += 1
         return json.loads(raw)
+
+    async def generation(self, series: str) -> int:
+        """The data generation of `series` (0 until bumped). Keys built with it go stale at the
+        next `bump`; a bookkeeping read, so it is not counted in the hit rate."""
+        raw = await self._get_raw(f"gen:{series}")
+        return int(json.loads(raw)) if isinstance(raw, bytes) else 0
+
+    async def bump(self, series: str, ttl: int = 30 * 86_400) -> None:
+        """Start a new generation of `series`: every key built with the old one is unused."""
+        await self.set_json(f"gen:{series}", await self.generation(series) + 1, ttl)
 
     async def set_json(self, key: str, value: Any, ttl: int) -> None:
         """Store a JSON-serialisable value; failures are swallowed after being counted."""

@@ -6,9 +6,11 @@ import logging
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import psycopg
-from psycopg_pool import ConnectionPool, PoolTimeout
+from psycopg.rows import dict_row
+from psycopg_pool import AsyncConnectionPool, ConnectionPool, PoolTimeout
 
 from knowledge.errors import DatabaseUnavailableError
 
@@ -90,3 +92,25 @@ class Database:
             return True
         except DatabaseUnavailableError:
             return False
+
+
+def async_pool(
+    dsn: str, *, max_size: int, timeout: float, prepare: bool = True
+) -> AsyncConnectionPool[Any]:
+    """An unopened asyncio pool of autocommit connections with dict rows, checked before use,
+    that retries a lost server for at most RECONNECT_SECONDS before starting again (so it comes
+    back within seconds of Postgres). `prepare=False` turns off server-side prepared statements
+    (the LangGraph checkpointer needs that)."""
+    kwargs: dict[str, Any] = {"autocommit": True, "row_factory": dict_row}
+    if not prepare:
+        kwargs["prepare_threshold"] = 0
+    return AsyncConnectionPool(
+        dsn,
+        min_size=1,
+        max_size=max_size,
+        timeout=timeout,
+        open=False,
+        check=AsyncConnectionPool.check_connection,
+        kwargs=kwargs,
+        reconnect_timeout=RECONNECT_SECONDS,
+    )

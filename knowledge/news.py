@@ -97,37 +97,38 @@ class NewsStore:
 
     def insert(self, drafts: Iterable[NewsDraft], fetched_at: datetime | None = None) -> int:
         """Store new items (known keys are skipped); return how many were new."""
+        return len(self.insert_new(drafts, fetched_at))
+
+    def insert_new(
+        self, drafts: Iterable[NewsDraft], fetched_at: datetime | None = None
+    ) -> list[NewsDraft]:
+        """Store new items (known keys are skipped) in one transaction; return the new ones."""
         now = fetched_at or datetime.now(UTC)
-        rows = [
-            (
-                d.item_key,
-                d.url,
-                d.guid,
-                d.title,
-                d.summary,
-                d.text,
-                d.source,
-                d.feed_url,
-                d.published_at or now,
-                d.published_at is None,
-                now,
-                list(d.symbols),
-            )
-            for d in drafts
-        ]
-        if not rows:
-            return 0
-        new = 0
+        new: list[NewsDraft] = []
         with self.db.connection() as conn, conn.transaction(), conn.cursor() as cur:
-            for row in rows:
+            for d in drafts:
                 cur.execute(
                     """INSERT INTO news_items (item_key, url, guid, title, summary, text, source,
                            feed_url, published_at, published_estimated, fetched_at, symbols)
                        VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)
                        ON CONFLICT (item_key) DO NOTHING""",
-                    row,
+                    (
+                        d.item_key,
+                        d.url,
+                        d.guid,
+                        d.title,
+                        d.summary,
+                        d.text,
+                        d.source,
+                        d.feed_url,
+                        d.published_at or now,
+                        d.published_at is None,
+                        now,
+                        list(d.symbols),
+                    ),
                 )
-                new += cur.rowcount
+                if cur.rowcount:
+                    new.append(d)
         return new
 
     def unscored(self, limit: int = 1000) -> list[tuple[int, str]]:

@@ -12,6 +12,8 @@ import time
 from dataclasses import dataclass
 from typing import Any
 
+from knowledge.redis_client import redis_client
+
 log = logging.getLogger(__name__)
 
 
@@ -34,11 +36,7 @@ class RateLimiter:
         self.fallbacks = 0
         self._redis: Any = None
         if redis_url:
-            import redis.asyncio as aioredis
-
-            self._redis = aioredis.from_url(
-                redis_url, socket_timeout=0.5, socket_connect_timeout=0.5
-            )
+            self._redis = redis_client(redis_url)
 
     @property
     def backend(self) -> str:

@@ -60,16 +60,15 @@ def chart_requests(tools_used: list[dict[str, Any]]) -> list[ChartRequest]:
     return found[:MAX_CHARTS]
 
 
-def forecast_requests(tools_used: list[dict[str, Any]]) -> list[tuple[str, int]]:
-    """(symbol, horizon) of the turn's successful `forecast_price` calls."""
-    found: list[tuple[str, int]] = []
+def served_forecasts(tools_used: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The forecasts the turn's successful `forecast_price` calls served, one per symbol and
+    horizon: the chart draws exactly what the answer quotes."""
+    found: dict[tuple[str, int], dict[str, Any]] = {}
     for use in tools_used:
         result = use.get("result") or {}
-        if use.get("name") == "forecast_price" and use.get("ok") and "symbol" in result:
-            request = (str(result["symbol"]), int(result.get("horizon_days") or 7))
-            if request not in found:
-                found.append(request)
-    return found[:MAX_CHARTS]
+        if use.get("name") == "forecast_price" and use.get("ok") and "predictions" in result:
+            found.setdefault((str(result["symbol"]), len(result["predictions"])), result)
+    return list(found.values())[:MAX_CHARTS]
 
 
 async def chart_elements(
@@ -107,9 +106,10 @@ async def chart_elements(
                 name=f"{result['symbol']} sentiment", figure=figure, display="inline", size="large"
             )
         )
-    for symbol, horizon in forecast_requests(tools_used):
+    for served in served_forecasts(tools_used):
+        symbol = served["symbol"]
         try:
-            figure = await services.forecasts.chart(symbol, horizon)
+            figure = await services.forecasts.chart(served)
         except (ServiceError, KnowledgeError, ToolError) as exc:
             notes.append(f"forecast chart for {symbol} unavailable: {exc}")
             continue

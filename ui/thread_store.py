@@ -15,9 +15,9 @@ from typing import Any
 
 from fastapi import FastAPI
 from psycopg import AsyncConnection
-from psycopg.rows import dict_row
 from psycopg_pool import AsyncConnectionPool
 
+from agent.memory import async_pool
 from agent.services import Services
 from ui.scope import serving_app
 
@@ -57,15 +57,7 @@ class ThreadStore:
             if not isinstance(services, Services) or not services.dsn:
                 raise ThreadStoreUnavailable("the web chat history is not ready: services starting")
             timeout = services.settings.db_timeout_seconds
-            pool: AsyncConnectionPool[Any] = AsyncConnectionPool(
-                services.dsn,
-                min_size=1,
-                max_size=POOL_MAX_SIZE,
-                timeout=timeout,
-                open=False,
-                check=AsyncConnectionPool.check_connection,
-                kwargs={"autocommit": True, "row_factory": dict_row},
-            )
+            pool = async_pool(services.dsn, max_size=POOL_MAX_SIZE, timeout=timeout)
             await pool.open(wait=True, timeout=timeout)
             self._pool = pool
             return pool

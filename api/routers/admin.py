@@ -5,12 +5,11 @@ from __future__ import annotations
 from typing import Any, Literal
 
 import anyio
-from fastapi import APIRouter, HTTPException, Request
-from fastapi.responses import JSONResponse
+from fastapi import APIRouter, HTTPException
 from pydantic import BaseModel, ConfigDict, Field
 
 from api.deps import ServicesDep
-from api.schemas import ERRORS
+from api.schemas import ERRORS, accepted
 from api.security import AdminDep
 
 router = APIRouter(prefix="/admin", tags=["admin"])
@@ -25,9 +24,7 @@ class RefreshRequest(BaseModel):
 
 
 @router.post("/market/refresh", status_code=202, responses={**ERRORS, 401: {}, 403: {}})
-async def refresh_market(
-    body: RefreshRequest, services: ServicesDep, _: AdminDep, request: Request
-) -> Any:
+async def refresh_market(body: RefreshRequest, services: ServicesDep, _: AdminDep) -> Any:
     """Start a market-data refresh in the background; 202 with the job id."""
     symbols = services.market.symbols(body.symbols or None)  # unknown symbols fail now (404)
 
@@ -42,10 +39,7 @@ async def refresh_market(
     job = services.jobs.submit(
         "market_refresh", {"symbols": symbols, "interval": body.interval}, work
     )
-    return JSONResponse(
-        status_code=202,
-        content={"job_id": job.id, "status": job.status, "status_url": f"/admin/jobs/{job.id}"},
-    )
+    return accepted(job)
 
 
 @router.get("/jobs/{job_id}", responses={**ERRORS, 401: {}, 403: {}})

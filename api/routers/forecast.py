@@ -6,11 +6,10 @@ from typing import Annotated, Any
 
 import anyio
 from fastapi import APIRouter, Path
-from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
 
 from api.deps import ServicesDep
-from api.schemas import ERRORS
+from api.schemas import ERRORS, accepted
 from api.security import AdminDep
 
 router = APIRouter(tags=["forecasting"])
@@ -60,7 +59,4 @@ async def train(
         return outcome.as_dict()
 
     job = services.jobs.submit("model_train", {"symbol": resolved}, work)
-    return JSONResponse(
-        status_code=202,
-        content={"job_id": job.id, "status": job.status, "status_url": f"/admin/jobs/{job.id}"},
-    )
+    return accepted(job)

@@ -188,8 +188,15 @@ async def test_new_news_items_are_indexed_in_the_knowledge_base(
     services: Services, server: FeedServer, tmp_path: Path
 ) -> None:
     service = make_service(services, server, tmp_path)
-    service.on_new_items = services.knowledge.index_news  # as the composition root wires it
-    await service.refresh_news()
+    indexed: list[str] = []
+
+    def index(items: list[dict[str, Any]]) -> None:  # as the composition root wires it
+        indexed.extend(item["title"] for item in items)
+        services.knowledge.index_news(items)
+
+    service.on_new_items = index
+    report = await service.refresh_news()
+    assert len(indexed) == report["new_items"] == 5  # the story in two feeds is indexed once
     found = services.knowledge.search("ETF approval bull run", k=3, kind="news")
     assert found["hits"][0]["title"] == "Bitcoin ETF approval sparks a bull run"
     assert found["hits"][0]["published_at"] is not None

@@ -18,7 +18,7 @@ from pydantic import BaseModel
 
 from tools.errors import InsufficientDataError
 from tools.forecast.dataset import cut_position, load_bars
-from tools.indicators.bars import AsOf
+from tools.indicators.bars import AsOf, utc_day_start
 
 PSI_THRESHOLD = 0.2
 KS_ALPHA = 0.01
@@ -137,8 +137,7 @@ def return_drift(
     """
     arrays = load_bars(bars, as_of)
     returns = np.diff(np.log(arrays.close))  # returns[i - 1] is the move into bar i
-    start = pd.Timestamp(train_start)
-    start = start.tz_localize("UTC") if start.tzinfo is None else start.tz_convert("UTC")
+    start = utc_day_start(train_start)
     first = max(int(arrays.index.searchsorted(start, side="left")), 1)
     stop = cut_position(arrays, train_end)
     reference = returns[first - 1 : stop - 1]

@@ -23,7 +23,7 @@ from tools.forecast.dataset import bars_needed, inputs_at, load_bars, tail
 from tools.forecast.metrics import HorizonMetrics, horizon_metrics
 from tools.forecast.predict import price_band
 from tools.forecast.train import train_model
-from tools.indicators.bars import BarArrays, to_utc_timestamp
+from tools.indicators.bars import BarArrays, to_utc_timestamp, utc_day_start
 
 Window = Literal["expanding", "sliding"]
 
@@ -91,12 +91,6 @@ class EvaluationReport(BaseModel):
 FoldProgress = Callable[[int, int, FoldInfo], None]
 
 
-def _day_start(moment: datetime | date | str) -> pd.Timestamp:
-    stamp = pd.Timestamp(moment)
-    stamp = stamp.tz_localize("UTC") if stamp.tzinfo is None else stamp.tz_convert("UTC")
-    return stamp.normalize()
-
-
 def head(arrays: BarArrays, stop: int) -> BarArrays:
     """The first `stop` bars."""
     return BarArrays(
@@ -134,7 +128,7 @@ def walk_forward(
         raise ValueError("refit_every must be at least 1")
     end_stamp = to_utc_timestamp(end)
     arrays = load_bars(bars, end_stamp)
-    first = int(arrays.index.searchsorted(_day_start(start), side="left"))
+    first = int(arrays.index.searchsorted(utc_day_start(start), side="left"))
     last = arrays.n - 1
     if first > last:
         raise InsufficientDataError(f"no bars between {start} and {end}")

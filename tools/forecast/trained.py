@@ -46,11 +46,6 @@ class TrainedModel:
     n_val_samples: int = 0
     _infer: Any = field(default=None, init=False, repr=False)
 
-    @property
-    def horizon(self) -> int:
-        """Longest horizon (days) the model predicts."""
-        return self.config.horizon
-
     def predict_log_returns(self, x: np.ndarray) -> np.ndarray:
         """(batch, horizon) predicted cumulative log returns for scaled input windows.
 

@@ -52,6 +52,13 @@ def to_utc_timestamp(as_of: AsOf) -> pd.Timestamp | None:
     return ts.tz_localize("UTC") if ts.tzinfo is None else ts.tz_convert("UTC")
 
 
+def utc_day_start(moment: datetime | date | str) -> pd.Timestamp:
+    """The start (00:00 UTC) of the day of `moment`; a naive value is read as UTC."""
+    stamp = pd.Timestamp(moment)
+    stamp = stamp.tz_localize("UTC") if stamp.tzinfo is None else stamp.tz_convert("UTC")
+    return stamp.normalize()
+
+
 def prepare_bars(bars: pd.DataFrame, as_of: AsOf = None) -> BarArrays:
     """Validate an OHLCV frame and keep only the bars with index <= `as_of`.
 

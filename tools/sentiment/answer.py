@@ -9,8 +9,6 @@ from __future__ import annotations
 
 from typing import Any
 
-_LABEL_WORDS = {"bullish": "bullish", "bearish": "bearish", "neutral": "neutral"}
-
 
 def _when(iso: str | None) -> str:
     return (iso or "")[:16].replace("T", " ")
@@ -38,7 +36,7 @@ def describe_sentiment(result: dict[str, Any]) -> str:
     days = window.get("days")
     span = f"over the {days:g} days to {_when(window.get('end'))} UTC" if days else ""
     lines = [
-        f"**News sentiment on {who}** {span}: **{_LABEL_WORDS[overall['label']]}** "
+        f"**News sentiment on {who}** {span}: **{overall['label']}** "
         f"(score {overall['score']:+.2f}, confidence {overall['confidence']:.2f}) "
         f"from {overall['n']} item(s) ({breakdown}) across {_sources(result)}."
     ]

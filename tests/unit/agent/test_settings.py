@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from agent.settings import SettingsError, load_settings
+
+ROOT = Path(__file__).resolve().parents[3]
 
 
 def test_fresh_machine_defaults_use_embedded_services() -> None:
@@ -34,3 +38,12 @@ def test_lists_are_comma_separated_and_secrets_masked(monkeypatch: pytest.Monkey
     assert "s3cret-value" not in repr(settings) and "pw@" not in repr(settings)
     assert settings.admin_api_key is not None
     assert settings.admin_api_key.get_secret_value() == "s3cret-value"
+
+
+def test_a_copy_of_env_example_gives_the_documented_defaults(tmp_path: Path) -> None:
+    """`cp .env.example .env` must start: its `VAR=` lines mean "the default", never ""."""
+    copied = tmp_path / ".env"
+    copied.write_text((ROOT / ".env.example").read_text())
+    from_example = load_settings(_env_file=copied)
+    assert from_example.model_dump() == load_settings(_env_file=None).model_dump()
+    assert from_example.telegram_bot_token is None and from_example.admin_api_key is None

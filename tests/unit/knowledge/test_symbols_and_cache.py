@@ -46,6 +46,16 @@ async def test_memory_cache_expires_entries() -> None:
     assert (cache.stats.hits, cache.stats.misses) == (1, 1)
 
 
+async def test_a_bump_starts_a_new_generation_and_generations_are_not_hits() -> None:
+    cache = SafeCache(MemoryCache())
+    assert await cache.generation("BTC-USD:1d") == 0
+    await cache.bump("BTC-USD:1d")
+    await cache.bump("BTC-USD:1d")
+    assert await cache.generation("BTC-USD:1d") == 2
+    assert await cache.generation("ETH-USD:1d") == 0  # series are independent
+    assert (cache.stats.hits, cache.stats.misses) == (0, 0)  # bookkeeping, not data reads
+
+
 class _Broken:
     name = "broken"
 
