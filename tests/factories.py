@@ -7,6 +7,13 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from tools.forecast import ForecastConfig
+
+#: A forecaster small enough to train in seconds (the integration tests' lifecycle model).
+TINY_FORECAST = ForecastConfig(
+    window=10, units=(8,), epochs=3, patience=1, horizon=30, batch_size=32
+)
+
 
 def synthetic_bars(
     n: int = 400,

@@ -130,6 +130,12 @@ def tool_payload(message: dict[str, Any]) -> Any:
         return text
 
 
+def answer_from_rsi(body: dict[str, Any]) -> Reply:
+    """A scripted final answer quoting the RSI(14) from the first tool result of the request."""
+    report = tool_payload(tool_messages(body)[0])
+    return say(f"BTC-USD daily RSI(14) is {report['values']['rsi_14']:.1f}.")
+
+
 @dataclass
 class RecordedRequest:
     """One request received: method, path, lower-cased headers, parsed JSON body (or None)."""

@@ -6,12 +6,16 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
+import pandas as pd
 import pytest
 from fastapi.testclient import TestClient
 
 from agent.services import Services
 from agent.settings import Settings
 from api.main import create_app
+from knowledge.market.csv_files import import_file
+from knowledge.market.refresh import MarketDataProvider
+from tests.factories import write_csv
 from tests.fakes.openai_server import FakeOpenAI
 
 pytestmark = pytest.mark.integration
@@ -52,3 +56,44 @@ def llm_server() -> Iterator[FakeOpenAI]:
     """A local OpenAI-compatible stub on 127.0.0.1; tests script its replies."""
     with FakeOpenAI() as server:
         yield server
+
+
+@pytest.fixture
+def app_factory(
+    make_settings: Callable[..., Settings], tmp_path: Path
+) -> Iterator[Callable[..., TestClient]]:
+    """Open apps on this test's database: `build(bars=..., provider=..., **settings overrides)`.
+
+    `bars` (daily BTC-USD candles) are imported before the app starts; every app opened is
+    shut down and its pool closed after the test.
+    """
+    opened: list[tuple[TestClient, Services]] = []
+
+    def build(
+        bars: pd.DataFrame | None = None,
+        provider: MarketDataProvider | None = None,
+        **overrides: Any,
+    ) -> TestClient:
+        services = Services.build(make_settings(**overrides), provider=provider)
+        if bars is not None:
+            import_file(services.prices, write_csv(tmp_path, "BTC-USD.csv", bars))
+        client = TestClient(create_app(services.settings, services, load_data=False))
+        client.__enter__()
+        opened.append((client, services))
+        return client
+
+    yield build
+    for client, services in opened:
+        client.__exit__(None, None, None)
+        services.db.close()
+
+
+@pytest.fixture
+def env(database_url: str, tmp_path: Path) -> dict[str, str]:
+    """Environment for `crypto-assistant` runs on this test's database (with tests.helpers.runner)."""
+    return {
+        "DATABASE_URL": database_url,
+        "DATA_HOME": str(tmp_path / "var"),
+        "MARKET_PROVIDER": "none",
+        "LOAD_DATA_ON_START": "false",
+    }

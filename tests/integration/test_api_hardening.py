@@ -5,48 +5,26 @@ from __future__ import annotations
 
 import json
 import logging
-import time
-from collections.abc import Callable, Iterator
-from pathlib import Path
+from collections.abc import Callable
 
 import pytest
 from fastapi.testclient import TestClient
 
-from agent.services import Services
-from agent.settings import Settings
 from api.logging_setup import JsonFormatter
-from api.main import create_app
-from knowledge.market.csv_files import import_file
 from knowledge.market.yahoo import YFinanceProvider
-from tests.factories import synthetic_bars, write_csv
+from tests.factories import synthetic_bars
 from tests.fakes.yahoo_server import FakeYahoo
+from tests.helpers import wait_job
 from tests.servers import RedisProcess
 
-
-@pytest.fixture
-def app_factory(
-    make_settings: Callable[..., Settings], tmp_path: Path
-) -> Iterator[Callable[..., TestClient]]:
-    opened: list[tuple[TestClient, Services]] = []
-
-    def build(provider: YFinanceProvider | None = None, **overrides: object) -> TestClient:
-        services = Services.build(make_settings(**overrides), provider=provider)
-        import_file(services.prices, write_csv(tmp_path, "BTC-USD.csv", synthetic_bars(120)))
-        client = TestClient(create_app(services.settings, services))
-        client.__enter__()
-        opened.append((client, services))
-        return client
-
-    yield build
-    for client, services in opened:
-        client.__exit__(None, None, None)
-        services.db.close()
+# every app here starts with these daily BTC-USD bars stored (app_factory is in conftest.py)
+BARS = synthetic_bars(120)
 
 
 def test_one_request_past_the_limit_gets_429_with_retry_after(
     app_factory: Callable[..., TestClient],
 ) -> None:
-    client = app_factory(rate_limit_data_per_minute=5)
+    client = app_factory(bars=BARS, rate_limit_data_per_minute=5)
     statuses = [client.get("/historical-data/BTC-USD").status_code for _ in range(6)]
     assert statuses == [200] * 5 + [429]
     refused = client.get("/cryptocurrencies")
@@ -60,14 +38,14 @@ def test_one_request_past_the_limit_gets_429_with_retry_after(
 def test_limits_hold_across_two_instances_sharing_redis(
     app_factory: Callable[..., TestClient], redis_server: RedisProcess
 ) -> None:
-    first = app_factory(rate_limit_data_per_minute=6, redis_url=redis_server.url)
-    second = app_factory(rate_limit_data_per_minute=6, redis_url=redis_server.url)
+    first = app_factory(bars=BARS, rate_limit_data_per_minute=6, redis_url=redis_server.url)
+    second = app_factory(bars=BARS, rate_limit_data_per_minute=6, redis_url=redis_server.url)
     statuses = [(first if i % 2 else second).get("/cryptocurrencies").status_code for i in range(7)]
     assert statuses.count(200) == 6 and statuses[-1] == 429
 
 
 def test_clients_are_told_apart_by_api_key(app_factory: Callable[..., TestClient]) -> None:
-    client = app_factory(rate_limit_data_per_minute=2)
+    client = app_factory(bars=BARS, rate_limit_data_per_minute=2)
     for key in ("alice", "bob"):
         codes = [
             client.get("/cryptocurrencies", headers={"X-API-Key": key}).status_code
@@ -79,7 +57,7 @@ def test_clients_are_told_apart_by_api_key(app_factory: Callable[..., TestClient
 def test_admin_routes_need_the_key(app_factory: Callable[..., TestClient]) -> None:
     with FakeYahoo() as yahoo:
         provider = YFinanceProvider(session=yahoo.session(), retries=0, sleep=lambda s: None)
-        client = app_factory(provider=provider, admin_api_key="adm-key-123")
+        client = app_factory(bars=BARS, provider=provider, admin_api_key="adm-key-123")
         body = {"symbols": ["eth"]}
         missing = client.post("/admin/market/refresh", json=body)
         wrong = client.post("/admin/market/refresh", json=body, headers={"X-API-Key": "nope"})
@@ -87,13 +65,7 @@ def test_admin_routes_need_the_key(app_factory: Callable[..., TestClient]) -> No
         assert missing.json()["error"]["message"].startswith("This route needs the admin API key")
         ok = client.post("/admin/market/refresh", json=body, headers={"X-API-Key": "adm-key-123"})
         assert ok.status_code == 202
-        job_url = ok.json()["status_url"]
-        deadline = time.monotonic() + 20
-        while time.monotonic() < deadline:
-            job = client.get(job_url, headers={"X-API-Key": "adm-key-123"}).json()
-            if job["status"] in ("succeeded", "failed"):
-                break
-            time.sleep(0.05)
+        job = wait_job(client, ok.json()["status_url"], "adm-key-123", 20)
         assert job["status"] == "succeeded", job
         assert job["result"][0]["symbol"] == "ETH-USD" and job["result"][0]["ok"] is True
         rows = client.get("/historical-data/ETH-USD").json()["rows"]
@@ -103,7 +75,7 @@ def test_admin_routes_need_the_key(app_factory: Callable[..., TestClient]) -> No
 def test_admin_routes_are_closed_when_no_key_is_configured(
     app_factory: Callable[..., TestClient],
 ) -> None:
-    client = app_factory()
+    client = app_factory(bars=BARS)
     res = client.post("/admin/market/refresh", json={}, headers={"X-API-Key": "anything"})
     assert res.status_code == 403
 
@@ -111,7 +83,7 @@ def test_admin_routes_are_closed_when_no_key_is_configured(
 def test_request_ids_in_responses_and_json_logs(
     app_factory: Callable[..., TestClient], caplog: pytest.LogCaptureFixture
 ) -> None:
-    client = app_factory()
+    client = app_factory(bars=BARS)
     generated = client.get("/health").headers["x-request-id"]
     assert len(generated) == 32
     with caplog.at_level(logging.INFO, logger="api.access"):
@@ -129,7 +101,7 @@ def test_request_ids_in_responses_and_json_logs(
 
 
 def test_cors_follows_configuration(app_factory: Callable[..., TestClient]) -> None:
-    client = app_factory(cors_origins=["https://app.example"])
+    client = app_factory(bars=BARS, cors_origins=["https://app.example"])
     allowed = client.get("/health", headers={"Origin": "https://app.example"})
     other = client.get("/health", headers={"Origin": "https://evil.example"})
     assert allowed.headers["access-control-allow-origin"] == "https://app.example"
@@ -137,7 +109,7 @@ def test_cors_follows_configuration(app_factory: Callable[..., TestClient]) -> N
 
 
 def test_oversized_bodies_and_queries_are_refused(app_factory: Callable[..., TestClient]) -> None:
-    client = app_factory(max_body_bytes=2048, max_query_chars=100)
+    client = app_factory(bars=BARS, max_body_bytes=2048, max_query_chars=100)
     big = client.post(
         "/chat",
         content=json.dumps({"message": "x" * 5000}),
@@ -153,7 +125,7 @@ def test_oversized_bodies_and_queries_are_refused(app_factory: Callable[..., Tes
 def test_metrics_and_system_status_show_live_counters(
     app_factory: Callable[..., TestClient],
 ) -> None:
-    client = app_factory()
+    client = app_factory(bars=BARS)
     client.get("/historical-data/BTC-USD")
     client.get("/historical-data/BTC-USD")
     client.get("/historical-data/NOPE")

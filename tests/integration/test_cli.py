@@ -5,9 +5,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
-import pytest
+import redis
 from fastapi.testclient import TestClient
-from typer.testing import CliRunner
 
 from agent.services import Services
 from agent.settings import Settings
@@ -15,18 +14,8 @@ from api.cli import app
 from api.main import create_app
 from knowledge.migrations import discover
 from tests.factories import synthetic_bars, write_csv
+from tests.helpers import runner
 from tests.servers import RedisProcess
-
-runner = CliRunner()
-
-
-@pytest.fixture
-def env(database_url: str, tmp_path: Path) -> dict[str, str]:
-    return {
-        "DATABASE_URL": database_url,
-        "DATA_HOME": str(tmp_path / "var"),
-        "MARKET_PROVIDER": "none",
-    }
 
 
 def test_db_upgrade_reports_the_schema_version(env: dict[str, str]) -> None:
@@ -86,6 +75,17 @@ def test_an_import_is_served_at_once_by_an_api_sharing_the_redis_cache(
         with TestClient(create_app(services.settings, services, load_data=False)) as client:
             before = client.get("/historical-data/BTC-USD").json()
             assert len(before["rows"]) == 40  # now cached in Redis
+            # it really is Redis that holds it (not a per-process memory cache) ...
+            assert services.cache.name == "redis"
+            probe = redis.Redis.from_url(redis_server.url)
+            try:
+                assert probe.keys("ca:hist:BTC-USD:*"), probe.keys("*")
+            finally:
+                probe.close()
+            # ... and a repeated read is served from it
+            hits = services.cache.stats.hits
+            assert client.get("/historical-data/BTC-USD").json() == before
+            assert services.cache.stats.hits == hits + 1
 
             (tmp_path / "later").mkdir()
             later = write_csv(tmp_path / "later", "BTC-USD.csv", bars)

@@ -12,7 +12,6 @@ from typing import Any
 import psycopg
 import pytest
 from fastapi.testclient import TestClient
-from typer.testing import CliRunner
 
 from agent.services import Services
 from agent.settings import Settings
@@ -21,47 +20,20 @@ from api.main import create_app
 from knowledge.backup import backup, restore
 from knowledge.market.csv_files import import_file
 from knowledge.pgtools import BackupError, connection_args, find_tools
+from tests.factories import TINY_FORECAST as TINY
 from tests.factories import synthetic_bars, write_csv
-from tests.integration.test_forecasting import TINY
+from tests.helpers import runner, snapshot
 from tests.servers import create_database
 
 pytestmark = pytest.mark.integration
 
-runner = CliRunner()
 BARS = synthetic_bars(420, seed=5, start="2022-01-01")
 THREAD = "t-safety"
 RSI_NOTE = "---\ntitle: RSI notes\nkind: guide\n---\n# RSI\n\nAn RSI below 30 is oversold.\n"
-TABLES = (
-    "SELECT format('%I.%I', table_schema, table_name) FROM information_schema.tables "
-    "WHERE table_type = 'BASE TABLE' AND table_schema NOT IN ('pg_catalog', 'information_schema')"
-)
-
-
-def snapshot(url: str) -> dict[str, tuple[int, str]]:
-    """Every table's row count and a hash of all its rows: equal snapshots, equal data."""
-    with psycopg.connect(url, autocommit=True) as conn:
-        names = sorted(row[0] for row in conn.execute(TABLES))
-        return {
-            name: conn.execute(  # type: ignore[misc]
-                f"SELECT count(*), coalesce(md5(string_agg(x::text, '|' ORDER BY x::text)), '') "
-                f"FROM {name} x"
-            ).fetchone()
-            for name in names
-        }
 
 
 def flat(output: str) -> str:
     return " ".join(output.split())
-
-
-@pytest.fixture
-def env(database_url: str, tmp_path: Path) -> dict[str, str]:
-    return {
-        "DATABASE_URL": database_url,
-        "DATA_HOME": str(tmp_path / "var"),
-        "MARKET_PROVIDER": "none",
-        "LOAD_DATA_ON_START": "false",
-    }
 
 
 def _train(services: Services, tmp_path: Path) -> None:
@@ -154,12 +126,20 @@ def test_a_bad_dump_changes_nothing_and_says_why(
     garbage.write_bytes(b"PGDMP" + bytes(range(256)) * 40)
     truncated = tmp_path / "truncated.dump"
     truncated.write_bytes(good.read_bytes()[: good.stat().st_size * 9 // 10])
-    for bad in (garbage, truncated, tmp_path / "missing.dump"):
+    # each bad file is refused for its own reason (the messages of knowledge/backup.py)
+    reasons = {
+        garbage: "is not a readable backup",
+        truncated: "is damaged or truncated",
+        tmp_path / "missing.dump": "not found",
+    }
+    for bad, reason in reasons.items():
         res = runner.invoke(app, ["db", "restore", str(bad), "--yes"], env=env)
         assert res.exit_code == 1, res.output
         text = flat(res.output)
         assert "Not restored" in text
         assert any(why in text for why in ("not a readable", "damaged or truncated", "not found"))
+        assert reason in text, (bad.name, text)
+        assert not [other for other in reasons.values() if other != reason and other in text]
         assert snapshot(database_url) == before
 
     # without the checks of the file, the single transaction alone keeps the data intact

@@ -16,6 +16,7 @@ import pytest
 import redis
 from fastapi.testclient import TestClient
 
+from agent import formatting as fmt
 from agent.services import Services
 from agent.settings import Settings
 from api.main import create_app
@@ -226,5 +227,12 @@ def test_postgres_restart_fails_fast_with_503_and_the_pool_recovers_by_itself(
             assert client.post("/technical", json=technical).status_code == 200
             chat = client.post("/chat", json={"message": "What's BTC at?", "thread_id": "pg"})
             assert chat.status_code == 200 and "BTC-USD" in chat.json()["answer"]
+            # a real answer from the database, not a fallback: the price tool ran and its
+            # figure (the last stored close, written as answers write prices) is quoted
+            used = chat.json()["tools_used"]
+            assert [u["name"] for u in used] == ["get_price"], used
+            assert all(u["ok"] for u in used), used
+            last_close = fmt.price(float(BARS["close"].iloc[-1]))
+            assert last_close in chat.json()["answer"], (last_close, chat.json()["answer"])
     finally:
         services.db.close()

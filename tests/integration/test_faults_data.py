@@ -10,7 +10,6 @@ import textwrap
 import time
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
@@ -22,20 +21,12 @@ from knowledge.market.csv_files import import_file
 from knowledge.market.yahoo import YFinanceProvider
 from tests.factories import synthetic_bars, write_csv
 from tests.fakes.yahoo_server import FakeYahoo
+from tests.helpers import wait_job
 from tools.forecast import ForecastConfig
 
 ROOT = Path(__file__).resolve().parents[2]
-ADMIN = {"X-API-Key": "admin-key"}
-
-
-def _wait_job(client: TestClient, status_url: str, limit: float = 60.0) -> dict[str, Any]:
-    deadline = time.monotonic() + limit
-    while time.monotonic() < deadline:
-        job: dict[str, Any] = client.get(status_url, headers=ADMIN).json()
-        if job["status"] in ("succeeded", "failed"):
-            return job
-        time.sleep(0.1)
-    raise AssertionError(f"job {status_url} did not finish in {limit}s")
+ADMIN_KEY = "admin-key"
+ADMIN = {"X-API-Key": ADMIN_KEY}
 
 
 @pytest.mark.timeout(120)
@@ -55,7 +46,8 @@ def test_a_failing_provider_keeps_stored_data_served_marked_stale_with_the_reaso
                 start = client.post(
                     "/admin/market/refresh", json={"symbols": ["BTC-USD"]}, headers=ADMIN
                 )
-                assert _wait_job(client, start.json()["status_url"])["result"][0]["ok"] is True
+                done = wait_job(client, start.json()["status_url"], ADMIN_KEY)
+                assert done["result"][0]["ok"] is True
                 fresh = client.get("/historical-data/BTC-USD").json()
                 stored = len(fresh["rows"])
                 assert stored == len(yahoo.bars("BTC-USD", "1d"))
@@ -69,7 +61,7 @@ def test_a_failing_provider_keeps_stored_data_served_marked_stale_with_the_reaso
                 start = client.post(
                     "/admin/market/refresh", json={"symbols": ["btc"]}, headers=ADMIN
                 )
-                job = _wait_job(client, start.json()["status_url"])
+                job = wait_job(client, start.json()["status_url"], ADMIN_KEY)
                 # 2 attempts x (timeout 1 s + yfinance's own re-send): bounded, not 60 s
                 assert time.monotonic() - started < 20
                 (result,) = job["result"]
@@ -102,7 +94,8 @@ def test_a_failing_provider_keeps_stored_data_served_marked_stale_with_the_reaso
                 start = client.post(
                     "/admin/market/refresh", json={"symbols": ["btc"]}, headers=ADMIN
                 )
-                assert _wait_job(client, start.json()["status_url"])["result"][0]["ok"] is True
+                done = wait_job(client, start.json()["status_url"], ADMIN_KEY)
+                assert done["result"][0]["ok"] is True
                 assert client.get("/historical-data/BTC-USD").json()["freshness"]["stale"] is False
         finally:
             services.db.close()

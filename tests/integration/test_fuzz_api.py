@@ -29,6 +29,7 @@ from agent.settings import Settings
 from api.main import create_app
 from knowledge.market.csv_files import import_file
 from tests.factories import synthetic_bars, write_csv
+from tests.helpers import assert_error_shape
 
 if TYPE_CHECKING:
     from httpx2 import Response  # what the Starlette test client returns
@@ -61,6 +62,18 @@ KNOWN_SYMBOLS = ("BTC-USD", "btc", "bitcoin", "ETH-USD", "eth", "SOL-USD")
 # Training a stored coin would run a real LSTM fit in a background thread (tested in
 # test_forecasting.py); here the train route gets only the coin with no bars, whose job fails fast.
 PINNED_FOR = {("POST", "/models/{symbol}/train"): ("SOL-USD",)}
+# Operations the NEGATIVE mode cannot make invalid (Hypothesis raises Unsatisfiable): they take
+# no parameters or body the schema constrains. Any other operation must get invalid requests.
+NEGATIVE_UNSATISFIABLE = {
+    "GET /",
+    "GET /health",
+    "GET /cryptocurrencies",
+    "GET /metrics",
+    "GET /system-status",
+    "POST /telegram/webhook",  # the update body is free-form (Telegram's own schema)
+    # with the valid key header fixed, the only input left is a free-form job id string
+    "GET /admin/jobs/{job_id}+key",
+}
 # Invalid input may also be refused by the gatekeeper before validation (413/414): still a 4xx
 # rejection, so it counts as rejecting the invalid data.
 CONFIG = schemathesis.Config.from_dict(
@@ -116,19 +129,6 @@ def _send(client: TestClient, case: schemathesis.Case, headers: dict[str, str]) 
         headers=kwargs.get("headers"),
         **body,
     )
-
-
-def assert_error_shape(response: Response) -> None:
-    """A 4xx/5xx body is exactly `{"error": {"code", "message", "details"}}` as JSON."""
-    assert response.headers.get("content-type", "").startswith("application/json"), (
-        f"{response.status_code} error is not JSON: {response.headers.get('content-type')}"
-    )
-    body = json.loads(response.content)
-    assert set(body) == {"error"}, body
-    error = body["error"]
-    assert set(error) == {"code", "message", "details"}, body
-    assert isinstance(error["code"], str) and error["code"], body
-    assert isinstance(error["message"], str) and error["message"], body
 
 
 def _pin_symbol(case: schemathesis.Case, symbol: str | None) -> schemathesis.Case:
@@ -210,10 +210,23 @@ def test_no_generated_request_gets_a_5xx_or_an_undocumented_error(
     assert len(operations) == len(results), "parts of the schema could not be read"
     assert len(operations) >= 15  # the whole API, not an empty schema
 
+    admin_labels = [
+        op.label for op in operations if any(p.name.lower() == "x-api-key" for p in op.headers)
+    ]
+    # the API has admin routes, and the schema documents their key header: without this the
+    # "+key" runs below would silently never happen
+    assert admin_labels, "no operation documents the X-API-Key header"
+    assert {
+        "POST /models/{symbol}/train",
+        "POST /admin/market/refresh",
+        "GET /admin/jobs/{job_id}",
+    } <= set(admin_labels), admin_labels
+    unsatisfiable: set[str] = set()
+
     for operation in operations:
         # admin routes run twice: as generated (no header or a random key: must be 401/403 or
         # a 422 for the input) and with the configured key, to reach the handler itself
-        admin = any(p.name.lower() == "x-api-key" for p in operation.headers)
+        admin = operation.label in admin_labels
         variants: list[tuple[str, dict[str, str]]] = [("", {})]
         if admin:
             variants.append(("+key", {"x-api-key": ADMIN_KEY}))
@@ -233,6 +246,8 @@ def test_no_generated_request_gets_a_5xx_or_an_undocumented_error(
                 except Unsatisfiable:
                     # nothing to make invalid (no parameters, or only free-form strings)
                     assert mode is GenerationMode.NEGATIVE, label
+                    assert f"{operation.label}{suffix}" in NEGATIVE_UNSATISFIABLE, label
+                    unsatisfiable.add(f"{operation.label}{suffix}")
                     continue
                 # schemathesis reports check failures as a FailureGroup (a BaseExceptionGroup)
                 except (Exception, BaseExceptionGroup) as exc:
@@ -246,6 +261,13 @@ def test_no_generated_request_gets_a_5xx_or_an_undocumented_error(
     for label, statuses in seen.items():
         print(f"  {label}: {dict(sorted(statuses.items()))}")
     assert not failures, "\n\n".join(failures)
+    assert unsatisfiable == NEGATIVE_UNSATISFIABLE
+    for label in admin_labels:
+        # with the configured key the handler itself answers: requests were sent and at least
+        # one came back with something other than 401/403 (the key was accepted)
+        keyed = seen[f"{label}+key [positive]"]
+        assert sum(keyed.values()) > 0, (label, keyed)
+        assert set(keyed) - {401, 403}, (label, keyed)
     assert all(sent[f"{op.label} [positive]"] for op in operations), "an operation got nothing"
     assert sum(sent.values()) >= 10 * len(operations)
 

@@ -18,14 +18,13 @@ from urllib.parse import quote
 
 import pytest
 from fastapi.testclient import TestClient
-from psycopg import sql
 
 from agent.services import Services
 from agent.settings import Settings
 from api.main import create_app
 from knowledge.market.csv_files import import_file
 from tests.factories import synthetic_bars, write_csv
-from tests.integration.test_fuzz_api import assert_error_shape
+from tests.helpers import assert_error_shape, snapshot
 
 if TYPE_CHECKING:
     from httpx2 import Response  # what the Starlette test client returns
@@ -157,22 +156,18 @@ def _request(client: TestClient, schema: dict[str, Any], target: Target, payload
     return client.request(target.method.upper(), url, **kwargs)
 
 
+def _tables(services: Services) -> dict[str, tuple[int, str]]:
+    """Rows and an md5 of all rows per table in the public schema (see tests.helpers.snapshot)."""
+    return {
+        name.removeprefix("public."): state
+        for name, state in snapshot(services.dsn).items()
+        if name.startswith("public.")
+    }
+
+
 def _row_counts(services: Services) -> dict[str, int]:
     """Rows per table in the public schema."""
-    with services.db.connection() as conn:
-        names = [
-            row[0]
-            for row in conn.execute(
-                "SELECT table_name FROM information_schema.tables "
-                "WHERE table_schema = 'public' AND table_type = 'BASE TABLE'"
-            )
-        ]
-        counts: dict[str, int] = {}
-        for name in names:
-            query = sql.SQL("SELECT count(*) FROM {}").format(sql.Identifier(name))
-            row = conn.execute(query).fetchone()
-            counts[name] = int(row[0]) if row else 0
-    return counts
+    return {name: rows for name, (rows, _) in _tables(services).items()}
 
 
 @pytest.fixture
@@ -222,6 +217,7 @@ def test_injection_payloads_change_nothing_and_leak_nothing(loaded: Services) ->
         # warm the lazy parts (embedding model, chat graph) so timings measure the request
         assert client.get("/knowledge/search", params={"q": "warm"}).status_code == 200
         assert client.post("/chat", json={"message": "hi"}).status_code == 200
+        before_tables = _tables(loaded)
         before = _row_counts(loaded)
         problems: list[str] = []
         sent, slowest = 0, 0.0
@@ -252,6 +248,7 @@ def test_injection_payloads_change_nothing_and_leak_nothing(loaded: Services) ->
                     if (retried := time.perf_counter() - again) > SLOW_SECONDS:
                         problems.append(f"{shown}: took {elapsed:.1f} s, then {retried:.1f} s")
         after = _row_counts(loaded)
+        after_tables = _tables(loaded)
 
     print(f"injection: {sent} requests, slowest {slowest:.2f} s, 2xx: {dict(answered)}")
     assert not problems, f"{len(problems)} of {sent} requests:\n" + "\n".join(problems)
@@ -264,3 +261,7 @@ def test_injection_payloads_change_nothing_and_leak_nothing(loaded: Services) ->
         t: before[t] for t in before if t not in grown
     }
     assert all(after[t] >= before[t] for t in grown)
+    # same counts could hide an UPDATE or a DELETE + INSERT: the contents must be identical too
+    changed = {t for t in before_tables if t not in grown and after_tables[t] != before_tables[t]}
+    assert not changed, f"tables whose rows changed: {sorted(changed)}"
+    assert {t: n for t, (n, _) in before_tables.items()} == before

@@ -101,6 +101,12 @@ def leaks(text: str) -> list[str]:
     return found + [line for line in PROMPT_LINES if line.lower() in text.lower()]
 
 
+def test_the_leak_markers_are_really_lines_of_the_system_prompt() -> None:
+    """Otherwise the leak checks below would look for text that can never appear."""
+    missing = [line for line in PROMPT_LINES if line.lower() not in SYSTEM_PROMPT.lower()]
+    assert missing == [], "PROMPT_LINES no longer match SYSTEM_PROMPT"
+
+
 def sent_to_model(server: FakeOpenAI) -> str:
     return "\n".join(json.dumps(r.body) for r in server.chat_requests)
 
@@ -143,6 +149,7 @@ async def test_an_obeying_model_leaks_no_prompt_no_secret_and_runs_only_valid_to
     assert leaks(sent_to_model(llm_server)) == [
         line for line in PROMPT_LINES if line.lower() in SYSTEM_PROMPT.lower()
     ]  # the model saw the prompt (it has to) but never a secret
+    assert leaks(sent_to_model(llm_server)) == PROMPT_LINES  # every marker, so none is dead
     answer = body["answer"]
     assert WITHHELD_NOTE in answer
     close = float(BTC["close"].iloc[-1])
@@ -151,6 +158,9 @@ async def test_an_obeying_model_leaks_no_prompt_no_secret_and_runs_only_valid_to
     assert body["grounding"]["disclosure"]["withheld"] >= 1
 
     assert [u["name"] for u in body["tools_used"] if u["ok"]] == ["get_price"]
+    registered = {tool.name for tool in services.tools()}
+    assert "admin_train_model" not in registered
+    assert {u["name"] for u in body["tools_used"] if u["ok"]} <= registered
     errors = [u["error"] for u in body["tools_used"] if not u["ok"]]
     assert len(errors) == 5
     invented, wrong_type, extra, sql, exfiltrate = errors
@@ -307,6 +317,17 @@ async def test_a_planted_document_reaches_the_model_as_marked_data_and_cannot_ac
         ("search_knowledge", True), ("train_model", False), ("admin_refresh", False)
     ]  # fmt: skip
     assert trainings == [] and sum(services.jobs.counts().values()) == 0
+    # (no chat tool can reach training at all, so `trainings == []` alone proves little:)
+    # what ran is only registered tools; the document's calls name none and were refused as such
+    registered = {tool.name for tool in services.tools()}
+    assert "search_knowledge" in registered
+    assert {"train_model", "admin_refresh"}.isdisjoint(registered)
+    assert {u.name for u in result.tools_used if u.ok} <= registered
+    for use in result.tools_used:
+        if use.name not in registered:
+            assert not use.ok
+            assert (use.error or "").startswith(f"there is no tool named '{use.name}'"), use
+    assert services.jobs.counts() == {}  # no background job was even queued
     # quoted as a source, with no secret in anything the user gets
     assert result.sources == [
         {"title": "Oversold markets", "source": str(tmp_path / "planted.md"), "section": "Meaning"}

@@ -6,30 +6,28 @@ from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
 from agent.services import Services
 from agent.settings import Settings
 from api.main import create_app
-from api.routers import sentiment as sentiment_router
 from knowledge.news import NewsDraft, NewsStore
 
 pytestmark = pytest.mark.integration
 NOW = datetime.now(UTC)
 
 
-def with_sentiment_routes(app: FastAPI) -> FastAPI:
-    """Include the router unless the app already does (once it is wired into create_app)."""
-    if not any(getattr(r, "path", None) == "/sentiment" for r in app.routes):
-        app.include_router(sentiment_router.router)
-    return app
-
-
 @pytest.fixture
 def api(services: Services) -> Iterator[TestClient]:
-    with TestClient(with_sentiment_routes(create_app(services.settings, services))) as client:
+    """The app exactly as `create_app` builds it: the sentiment routes must be wired in there."""
+    with TestClient(create_app(services.settings, services)) as client:
         yield client
+
+
+def test_create_app_serves_the_sentiment_routes(api: TestClient) -> None:
+    paths = api.get("/openapi.json").json()["paths"]
+    assert "/sentiment" in paths and "post" in paths["/sentiment"]
+    assert "/sentiment-trend/{symbol}" in paths
 
 
 def seed(services: Services) -> None:
@@ -127,6 +125,6 @@ def test_an_oversized_body_is_413(
     make_settings: Callable[..., Settings], services: Services
 ) -> None:
     services.settings = make_settings(max_body_bytes=10_000)
-    with TestClient(with_sentiment_routes(create_app(services.settings, services))) as client:
+    with TestClient(create_app(services.settings, services)) as client:
         res = client.post("/sentiment", json={"texts": ["x" * 4000] * 5})
     assert res.status_code == 413

@@ -9,24 +9,14 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from typer.testing import CliRunner
 
 from agent.sentiment import SentimentConfig
 from api.cli_sentiment import news_app, sentiment_app
 from tests.fakes.feed_server import FeedServer
+from tests.helpers import runner
 from tests.unit.sentiment.samples import Story, rss
 
 pytestmark = pytest.mark.integration
-runner = CliRunner()
-
-
-@pytest.fixture
-def env(database_url: str, tmp_path: Path) -> dict[str, str]:
-    return {
-        "DATABASE_URL": database_url,
-        "DATA_HOME": str(tmp_path / "var"),
-        "MARKET_PROVIDER": "none",
-    }
 
 
 @pytest.fixture

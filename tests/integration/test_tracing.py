@@ -23,12 +23,9 @@ from tests.factories import synthetic_bars, write_csv
 from tests.fakes.langsmith_server import FakeLangSmith
 from tests.fakes.openai_server import (
     FakeOpenAI,
-    Reply,
+    answer_from_rsi,
     call_tools,
-    say,
     tool_call,
-    tool_messages,
-    tool_payload,
 )
 
 OPENAI_KEY = "sk-test-SECRET-123456789"
@@ -71,11 +68,6 @@ def tracing_settings(capture: FakeLangSmith) -> dict[str, Any]:
         "langsmith_endpoint": capture.base_url,
         "langsmith_api_key": LANGSMITH_KEY,
     }
-
-
-def answer_from_rsi(body: dict[str, Any]) -> Reply:
-    report = tool_payload(tool_messages(body)[0])
-    return say(f"BTC-USD daily RSI(14) is {report['values']['rsi_14']:.1f}.")
 
 
 async def test_offline_turn_is_one_trace_with_every_node_and_tool(

@@ -1,7 +1,8 @@
-"""The API and the CLI start without TensorFlow, torch or transformers.
+"""The API and the CLI start without TensorFlow, torch, transformers, TA-Lib, scikit-learn or Plotly.
 
-Those libraries cost seconds and hundreds of MB each, so they load only when an engine needs
-them (a forecast, an embedding, a transformers sentiment model). Each check runs in a fresh
+Those libraries cost seconds and up to hundreds of MB each, so they load only when an engine
+needs them (a forecast, an embedding, a transformers sentiment model, candlestick patterns, a
+sentiment head's fit, a chart). Each check runs in a fresh
 interpreter, since this test process may already have imported them for other tests.
 """
 
@@ -13,7 +14,16 @@ import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
-HEAVY = ("tensorflow", "keras", "torch", "transformers", "sentence_transformers")
+HEAVY = (
+    "tensorflow",
+    "keras",
+    "torch",
+    "transformers",
+    "sentence_transformers",
+    "talib",
+    "sklearn",
+    "plotly",
+)
 # Imported by start-up (lifespan) and by every CLI command module, not just api.main.
 STARTUP_MODULES = (
     "api.main",
@@ -63,6 +73,18 @@ def test_building_the_app_imports_no_heavy_library(tmp_path: Path) -> None:
         "assert '/technical' in app.openapi()['paths']\n"
     )
     assert _heavy_after(code, tmp_path) == []
+
+
+def test_the_heavy_libraries_are_installed_so_the_checks_mean_something(tmp_path: Path) -> None:
+    """Each name in HEAVY is importable here: a misspelt or absent one could never show up."""
+    code = "import importlib\n" + "".join(f"importlib.import_module({m!r})\n" for m in HEAVY)
+    assert _heavy_after(code, tmp_path) == sorted(HEAVY)
+
+
+def test_importing_the_forecaster_alone_loads_no_engine(tmp_path: Path) -> None:
+    """`tools.forecast` on its own (what the API's forecast router imports) loads neither
+    TensorFlow/Keras nor Plotly: the model and the chart load on first use."""
+    assert _heavy_after("import tools.forecast\n", tmp_path) == []
 
 
 def test_start_up_and_cli_modules_import_no_heavy_library(tmp_path: Path) -> None:

@@ -46,6 +46,15 @@ def test_rows_pair_each_origin_with_the_close_h_days_later() -> None:
         assert row.actual == close[row.target] and row.naive == close[row.origin]
         assert (row.target - row.origin).days == row.horizon
         assert row.lower <= row.predicted <= row.upper
+    widths: dict[object, dict[int, float]] = {}
+    for row in report.rows:  # every row, not a sample
+        assert row.actual == close[row.target] and row.naive == close[row.origin]
+        assert (row.target - row.origin).days == row.horizon
+        assert row.lower < row.predicted < row.upper
+        widths.setdefault(row.origin, {})[row.horizon] = row.upper - row.lower
+    both = [w for w in widths.values() if set(w) == {1, 7}]
+    assert len(both) == 60 - 6  # origins whose 7-day target is inside the window
+    assert all(w[7] > w[1] for w in both)  # from one origin, the band widens with the horizon
     assert h1["target"].iloc[0] == bars.index[360]
     assert [m.horizon for m in report.metrics] == [1, 7]
     json.dumps(report.to_dict(), allow_nan=False)

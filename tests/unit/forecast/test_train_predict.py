@@ -61,7 +61,10 @@ def test_forecast_has_the_horizon_dates_and_a_band_around_the_price() -> None:
     assert [p.date for p in forecast.points] == expected
     for point, log_return in zip(forecast.points, forecast.log_returns, strict=True):
         assert point.lower <= point.price <= point.upper
+        assert point.lower < point.price < point.upper
         assert point.price == pytest.approx(forecast.last_close * np.exp(log_return))
+    widths = [p.upper - p.lower for p in forecast.points]
+    assert widths[-1] > widths[0]  # uncertainty grows with the horizon
     assert forecast.model.train_end == tiny_model().train_end.to_pydatetime()
     json.loads(forecast.model_dump_json())
 

@@ -2,12 +2,18 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from email.utils import format_datetime
 from pathlib import Path
 from xml.sax.saxutils import escape
+
+import numpy as np
+
+from tools.sentiment.dataset import Labelled
 
 
 @dataclass(frozen=True)
@@ -110,3 +116,34 @@ def tiny_classifier(
     model.save_pretrained(folder)
     tokenizer.save_pretrained(folder)
     return folder
+
+
+WORDS = {
+    "bullish": ["surge", "rally", "soar"],
+    "bearish": ["crash", "hack", "dump"],
+    "neutral": ["meeting", "report", "update"],
+}
+
+
+class KeywordEmbedder:
+    """A deterministic stand-in: one dimension per cue word plus hashed noise."""
+
+    model_name = "keyword-test-embedder"
+
+    def embed(self, texts: Sequence[str]) -> np.ndarray:
+        cues = [w for words in WORDS.values() for w in words]
+        rows = []
+        for text in texts:
+            seed = int(hashlib.sha256(text.encode()).hexdigest()[:8], 16)
+            noise = np.random.default_rng(seed).normal(0, 0.3, 8)
+            rows.append(np.concatenate([[float(c in text) for c in cues], noise]))
+        return np.asarray(rows, dtype=np.float32)
+
+
+def dataset(per_label: int = 30) -> Labelled:
+    texts, labels = [], []
+    for label, words in WORDS.items():
+        for i in range(per_label):
+            texts.append(f"coin {i} news {words[i % 3]}")
+            labels.append(label)
+    return Labelled(texts, labels)  # type: ignore[arg-type]

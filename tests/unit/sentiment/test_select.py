@@ -6,8 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.unit.sentiment.samples import tiny_classifier
-from tests.unit.sentiment.test_embedding_head import KeywordEmbedder, dataset
+from tests.unit.sentiment.samples import KeywordEmbedder, dataset, tiny_classifier
 from tools.sentiment.base import AnalyzerUnavailableError
 from tools.sentiment.embedding_head import EmbeddingHeadAnalyzer, train_head
 from tools.sentiment.lexicon import LexiconAnalyzer

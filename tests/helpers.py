@@ -1,0 +1,70 @@
+"""Plain helpers shared by test modules (test modules never import from each other).
+
+Fixtures live in the conftest files; this module holds what tests call directly: the CLI
+runner, the database snapshot, the error-shape check and the job poller.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from typing import TYPE_CHECKING, Any
+
+import psycopg
+from typer.testing import CliRunner
+
+if TYPE_CHECKING:
+    from fastapi.testclient import TestClient
+    from httpx2 import Response  # what the Starlette test client returns
+
+#: One Typer runner for every CLI test (it keeps no state between invocations).
+runner = CliRunner()
+
+_TABLES = (
+    "SELECT format('%I.%I', table_schema, table_name) FROM information_schema.tables "
+    "WHERE table_type = 'BASE TABLE' AND table_schema NOT IN ('pg_catalog', 'information_schema')"
+)
+
+
+def snapshot(url: str) -> dict[str, tuple[int, str]]:
+    """Every table's row count and an md5 of all its rows: equal snapshots, equal data.
+
+    Keys are `schema.table`; an empty table hashes to "".
+    """
+    with psycopg.connect(url, autocommit=True) as conn:
+        names = sorted(row[0] for row in conn.execute(_TABLES))
+        return {
+            name: conn.execute(  # type: ignore[misc]
+                f"SELECT count(*), coalesce(md5(string_agg(x::text, '|' ORDER BY x::text)), '') "
+                f"FROM {name} x"
+            ).fetchone()
+            for name in names
+        }
+
+
+def assert_error_shape(response: Response) -> None:
+    """A 4xx/5xx body is exactly `{"error": {"code", "message", "details"}}` as JSON."""
+    assert response.headers.get("content-type", "").startswith("application/json"), (
+        f"{response.status_code} error is not JSON: {response.headers.get('content-type')}"
+    )
+    body = json.loads(response.content)
+    assert set(body) == {"error"}, body
+    error = body["error"]
+    assert set(error) == {"code", "message", "details"}, body
+    assert isinstance(error["code"], str) and error["code"], body
+    assert isinstance(error["message"], str) and error["message"], body
+
+
+def wait_job(client: TestClient, url: str, key: str, limit: float = 60.0) -> dict[str, Any]:
+    """Poll an admin job's status URL until it succeeded or failed; its last JSON body.
+
+    Fails the test when the job is still queued or running after `limit` seconds.
+    """
+    deadline = time.monotonic() + limit
+    while True:
+        job: dict[str, Any] = client.get(url, headers={"X-API-Key": key}).json()
+        if job["status"] in ("succeeded", "failed"):
+            return job
+        if time.monotonic() >= deadline:
+            raise AssertionError(f"job {url} did not finish in {limit}s: {job}")
+        time.sleep(0.05)
