@@ -101,22 +101,32 @@ def _split_line(line: str, limit: int) -> list[str]:
     return pieces
 
 
-def _split_paragraph(paragraph: str, limit: int) -> list[str]:
-    """Pack a paragraph's lines into pieces of at most `limit` characters."""
+def _pack(parts: list[str], sep: str, limit: int) -> list[str]:
+    """Join consecutive parts with `sep` into pieces of at most `limit` characters (a part
+    longer than `limit` stays a piece of its own; callers split those first)."""
     pieces: list[str] = []
     current = ""
-    for line in paragraph.split("\n"):
-        parts = [line] if len(line) <= limit else _split_line(line, limit)
-        for part in parts:
-            candidate = f"{current}\n{part}" if current else part
-            if len(candidate) <= limit:
-                current = candidate
-            else:
+    for part in parts:
+        candidate = f"{current}{sep}{part}" if current else part
+        if len(candidate) <= limit:
+            current = candidate
+        else:
+            if current:
                 pieces.append(current)
-                current = part
+            current = part
     if current:
         pieces.append(current)
     return pieces
+
+
+def _split_paragraph(paragraph: str, limit: int) -> list[str]:
+    """Pack a paragraph's lines into pieces of at most `limit` characters."""
+    parts = [
+        part
+        for line in paragraph.split("\n")
+        for part in ([line] if len(line) <= limit else _split_line(line, limit))
+    ]
+    return _pack(parts, "\n", limit)
 
 
 def split_html(text: str, limit: int = MAX_MESSAGE) -> list[str]:
@@ -125,21 +135,13 @@ def split_html(text: str, limit: int = MAX_MESSAGE) -> list[str]:
     Breaks fall between paragraphs when possible, then between lines, and only inside a line
     (at spaces, tags kept balanced) when one line alone is too long.
     """
-    chunks: list[str] = []
-    current = ""
-    for paragraph in text.split("\n\n"):
-        if not paragraph.strip():
-            continue
-        for piece in _split_paragraph(paragraph, limit):
-            candidate = f"{current}\n\n{piece}" if current else piece
-            if len(candidate) <= limit:
-                current = candidate
-            else:
-                chunks.append(current)
-                current = piece
-    if current:
-        chunks.append(current)
-    return chunks
+    pieces = [
+        piece
+        for paragraph in text.split("\n\n")
+        if paragraph.strip()
+        for piece in _split_paragraph(paragraph, limit)
+    ]
+    return _pack(pieces, "\n\n", limit)
 
 
 def render(text: str, extra_html: str = "", limit: int = MAX_MESSAGE) -> list[str]:
