@@ -1,7 +1,8 @@
 """Ingestion: files or in-memory documents -> chunks -> vectors -> the store, idempotently.
 
-A document is recognised by its source (a file's absolute path, `corpus/<relative path>` for
-the shipped corpus, a news URL, `model-registry:<SYMBOL>` for a model card) and its content
+A document is recognised by its source (`files/<root>/<relative path>` for a file ingested
+under a folder or file named on the command line, `corpus/<relative path>` for the shipped
+corpus; never an absolute path, which would show the server's layout to every reader), a news URL, `model-registry:<SYMBOL>` for a model card) and its content
 hash (bytes plus the chunking settings): an unchanged document is skipped without embedding,
 a changed one has all its chunks replaced in one transaction. Pruning removes documents whose
 files are gone.
@@ -94,15 +95,17 @@ class Ingestor:
         """Ingest files (folders are searched recursively for md, txt, html and pdf).
 
         With `base`, sources are `corpus/<path relative to base>` (stable across machines);
-        otherwise the absolute path. A file that cannot be read is reported as failed and the
+        otherwise `files/<root name>/<path below the root>`, the root being each named folder
+        (a named file's own folder). A file that cannot be read is reported as failed and the
         run goes on. With `prune`, documents of this origin whose files are gone are removed.
         """
+        roots = [] if base is not None else [_root_of(path) for path in paths]
         files = files_in(list(paths))
         self.store.ensure_embedding_space(self.embedder)
         known = self.store.hashes(origin)
         results: list[IngestResult] = []
         for index, path in enumerate(files):
-            source = self.source_for(path, base)
+            source = self.source_for(path, base, roots)
             if progress:
                 progress(IngestEvent(index, len(files), current=path.name))
             try:
@@ -118,29 +121,47 @@ class Ingestor:
             if progress:
                 progress(IngestEvent(index + 1, len(files), result, path.name))
         if prune:
-            results += self.prune(origin, base)
+            results += self.prune(origin, base, roots)
         if any(r.status in ("added", "updated", "removed") for r in results):
             self.store.analyze()
         return results
 
     @staticmethod
-    def source_for(path: Path, base: Path | None) -> str:
-        """The stored source of a file."""
+    def source_for(path: Path, base: Path | None, roots: Sequence[Path] = ()) -> str:
+        """The stored source of a file: relative to the corpus `base`, else to the innermost
+        ingested root holding it (`files/<root name>/<path below it>`)."""
         resolved = path.resolve()
         if base is not None:
             return "corpus/" + resolved.relative_to(base.resolve()).as_posix()
-        return str(resolved)
+        holders = [root for root in roots if resolved.is_relative_to(root)]
+        root = max(holders, key=lambda r: len(r.parts)) if holders else resolved.parent
+        return f"{FILES_PREFIX}{root.name or 'root'}/{resolved.relative_to(root).as_posix()}"
 
-    def prune(self, origin: Origin, base: Path | None = None) -> list[IngestResult]:
-        """Remove documents of `origin` whose files no longer exist."""
+    def prune(
+        self, origin: Origin, base: Path | None = None, roots: Sequence[Path] = ()
+    ) -> list[IngestResult]:
+        """Remove documents of `origin` whose files are gone: below `base` for the corpus, below
+        the ingested `roots` otherwise (other roots' documents are not this run's to judge)."""
+        present: dict[str, Path] = {}
+        if base is not None:
+            present = {"corpus/": base}
+        else:
+            for root in roots:
+                present[f"{FILES_PREFIX}{root.name or 'root'}/"] = root
         gone = []
         for source in self.store.hashes(origin):
-            path = (
-                base / source.removeprefix("corpus/")
-                if base is not None and source.startswith("corpus/")
-                else Path(source)
-            )
-            if not path.is_file():
-                gone.append(source)
+            for prefix, root in present.items():
+                if source.startswith(prefix) and not (root / source[len(prefix) :]).is_file():
+                    gone.append(source)
+                    break
         self.store.delete_sources(gone)
         return [IngestResult(source, "removed") for source in gone]
+
+
+FILES_PREFIX = "files/"
+
+
+def _root_of(path: Path) -> Path:
+    """The root a named path's files are stored relative to: a folder itself, a file's folder."""
+    resolved = path.resolve()
+    return resolved if resolved.is_dir() else resolved.parent

@@ -74,7 +74,7 @@ class Hit:
         return {
             "doc_id": self.doc_id,
             "title": self.title,
-            "source": self.source,
+            "source": public_source(self.source),
             "section": self.section,
             "score": round(self.score, 6),
             "text": self.text,
@@ -124,3 +124,12 @@ class NewsItem:
             published_at=published,
             symbols=tuple(item.get("symbols") or ()),
         )
+
+
+def public_source(source: str) -> str:
+    """A source as readers see it: an absolute path (stored before sources were relative)
+    shows only its last folder and file name, never the server's layout."""
+    if source.startswith("/") or (len(source) > 2 and source[1:3] in (":\\", ":/")):
+        parts = source.replace("\\", "/").rstrip("/").split("/")
+        return "files/" + "/".join(parts[-2:])
+    return source
