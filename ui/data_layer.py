@@ -26,6 +26,7 @@ from chainlit.types import (
 )
 from chainlit.user import PersistedUser, User
 
+from agent.errors import InvalidRequestError
 from agent.memory import ThreadMemory
 from ui import thread_sql
 from ui.scope import started_services
@@ -46,6 +47,7 @@ if TYPE_CHECKING:
     from chainlit.step import StepDict
 
 log = logging.getLogger(__name__)
+MAX_PAGE_SIZE = 200
 
 
 class PostgresDataLayer(BaseDataLayer):
@@ -186,10 +188,13 @@ class PostgresDataLayer(BaseDataLayer):
         """One page of a user's conversations, most recently active first.
 
         Without a user filter the page is empty: nobody lists everyone's conversations.
+        A page size outside 0..MAX_PAGE_SIZE is refused (422).
         """
         empty = PaginatedResponse[ThreadDict](
             pageInfo=PageInfo(hasNextPage=False, startCursor=None, endCursor=None), data=[]
         )
+        if not 0 <= pagination.first <= MAX_PAGE_SIZE:
+            raise InvalidRequestError(f"pagination.first must be 0 to {MAX_PAGE_SIZE}")
         if not filters.userId:
             return empty
         rows = await thread_sql.thread_page(

@@ -7,7 +7,9 @@ Chainlit once per process with `chainlit.utils.mount_chainlit`, and reuses the s
 app for any later FastAPI app (tests build many). A small ASGI middleware on each parent app
 (`ui.scope.ParentAppScope`) marks `/ui` traffic as served by that parent, so a chat turn, a
 login and a history query use the services and database of the app that served them, never a
-global guess.
+global guess. Outermost, `ui.cors.OriginPolicy` lets only the page's own origin and those of
+`CORS_ORIGINS` call the chat (Chainlit's own CORS allows any), and `ui.errors` gives Chainlit's
+errors the API's documented shape.
 
 Each parent app also gets its web chat history store (`ui.threads`), with the route serving the
 stored charts of past conversations, and a middleware logging browsers in on page loads
@@ -24,6 +26,8 @@ from fastapi import FastAPI
 
 from agent.settings import Settings, load_settings
 from ui.auth import SIGNING_KEY_ENV, PageLogin, ensure_auth_secret
+from ui.cors import OriginPolicy
+from ui.errors import install_error_handlers
 from ui.scope import ParentAppScope
 from ui.threads import install_thread_store
 
@@ -36,10 +40,11 @@ _mounted_path: str | None = None
 def mount_web_ui(app: FastAPI, path: str = "/ui", settings: Settings | None = None) -> None:
     """Serve the Chainlit chat (`ui/app.py`) under `path` of `app`, with its history store.
 
-    The first call in a process loads Chainlit and the chat module; later calls mount the same
-    Chainlit app (Chainlit cannot be loaded twice, nor under two root paths). `settings` only
-    locate the login secret when `CHAINLIT_AUTH_SECRET` is unset (default: read from the
-    environment, as the API does).
+    The first call in a process loads Chainlit and the chat module (and gives Chainlit's app the
+    documented error shape); later calls mount the same Chainlit app (Chainlit cannot be loaded
+    twice, nor under two root paths). `settings` (default: read from the environment, as the
+    API does) give the origins allowed to call the chat (`CORS_ORIGINS`) and locate the login
+    secret when `CHAINLIT_AUTH_SECRET` is unset.
     """
     global _mounted_path
     if _mounted_path is not None and path != _mounted_path:
@@ -51,14 +56,18 @@ def mount_web_ui(app: FastAPI, path: str = "/ui", settings: Settings | None = No
     from chainlit.utils import mount_chainlit
 
     # after importing chainlit, which loads `.env` into the environment
+    config = settings or load_settings()
     if not os.environ.get(SIGNING_KEY_ENV, "").strip():
-        ensure_auth_secret(settings or load_settings())
+        ensure_auth_secret(config)
     prefix = app.root_path.rstrip("/") + path
     install_thread_store(app, prefix)  # its route must come before the mount
     if _mounted_path is None:
+        install_error_handlers(chainlit_app)
         mount_chainlit(app=app, target=str(APP_FILE), path=path)
         _mounted_path = path
     else:
         app.mount(path, chainlit_app)
     app.add_middleware(PageLogin, parent=app, prefix=prefix)
     app.add_middleware(ParentAppScope, parent=app, prefix=prefix)
+    # outermost: a foreign origin is refused before anything else runs
+    app.add_middleware(OriginPolicy, prefix=prefix, origins=config.cors_origins)

@@ -5,12 +5,15 @@ with its own services and database. `ParentAppScope`, a pure ASGI middleware on 
 stamps the parent into the scope of `/ui` traffic and also sets a context variable for the
 duration of the request. Chainlit runs its socket handlers and its data-layer calls in tasks
 created inside that request, which copy the variable, so the data layer and the login callback
-(called by Chainlit with no request at hand) still find the right app's services.
+(called by Chainlit with no request at hand) still find the right app's services. Each HTTP
+request also gets a `RequestState`: once the database failed it, the rest of that request fails
+fast instead of waiting for the database again.
 """
 
 from __future__ import annotations
 
 from contextvars import ContextVar
+from dataclasses import dataclass
 from typing import Any
 
 from fastapi import FastAPI
@@ -21,6 +24,18 @@ from agent.services import Services
 SCOPE_KEY = "crypto_assistant.parent_app"
 
 _serving_app: ContextVar[FastAPI | None] = ContextVar("crypto_assistant_web_app", default=None)
+
+
+@dataclass
+class RequestState:
+    """What one HTTP request under the web chat learnt so far (shared by its tasks)."""
+
+    database_down: bool = False
+
+
+_request_state: ContextVar[RequestState | None] = ContextVar(
+    "crypto_assistant_web_request", default=None
+)
 
 
 class ParentAppScope:
@@ -37,10 +52,17 @@ class ParentAppScope:
             return
         scope[SCOPE_KEY] = self.parent
         token = _serving_app.set(self.parent)
+        state = _request_state.set(RequestState() if scope["type"] == "http" else None)
         try:
             await self.app(scope, receive, send)
         finally:
+            _request_state.reset(state)
             _serving_app.reset(token)
+
+
+def request_state() -> RequestState | None:
+    """The state of the web chat HTTP request being served (None in a socket session)."""
+    return _request_state.get()
 
 
 def started_services(parent: Any) -> Services | None:

@@ -4,6 +4,12 @@
 (the statements on them are in `ui.thread_sql`) and reads back a stored element for the route
 that serves it (`ui.threads`). Each API app has its own store, kept in its state under
 `STORE_KEY`; `current_store` finds the one of the app serving the current call (`ui.scope`).
+
+Database failures leave it as the agent's errors, which the web chat answers in the documented
+error shape (`ui.errors`): an unreachable server as `DatabaseUnavailableError` (503), and a
+value Postgres refuses (a NUL character, a negative limit) as `InvalidRequestError` (422). A
+request the database already failed once fails at once after that, so it answers within
+`DB_TIMEOUT_SECONDS` however many queries it makes.
 """
 
 from __future__ import annotations
@@ -13,13 +19,15 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
+import psycopg
 from fastapi import FastAPI
 from psycopg import AsyncConnection
-from psycopg_pool import AsyncConnectionPool
+from psycopg_pool import AsyncConnectionPool, PoolClosed
 
+from agent.errors import DatabaseUnavailableError, InvalidRequestError
 from agent.memory import async_pool
 from agent.services import Services
-from ui.scope import serving_app
+from ui.scope import request_state, serving_app
 
 STORE_KEY = "web_threads"
 ELEMENTS_PATH = "/stored-elements"
@@ -58,16 +66,36 @@ class ThreadStore:
                 raise ThreadStoreUnavailable("the web chat history is not ready: services starting")
             timeout = services.settings.db_timeout_seconds
             pool = async_pool(services.dsn, max_size=POOL_MAX_SIZE, timeout=timeout)
-            await pool.open(wait=True, timeout=timeout)
+            try:
+                await pool.open(wait=True, timeout=timeout)
+            except BaseException:
+                await pool.close()  # its workers would otherwise retry forever
+                raise
             self._pool = pool
             return pool
 
     @asynccontextmanager
     async def connection(self) -> AsyncIterator[AsyncConnection[Any]]:
-        """A pooled autocommit connection whose rows are dicts."""
-        pool = self._pool or await self._open_pool()
-        async with pool.connection() as conn:
-            yield conn
+        """A pooled autocommit connection whose rows are dicts.
+
+        Raises `DatabaseUnavailableError` when the server cannot be reached (at once when it
+        already failed this request) and `InvalidRequestError` for a value Postgres refuses.
+        """
+        state = request_state()
+        if state is not None and state.database_down:
+            raise DatabaseUnavailableError("the web chat history database is unavailable")
+        try:
+            pool = self._pool or await self._open_pool()
+            async with pool.connection() as conn:
+                yield conn
+        except (psycopg.OperationalError, PoolClosed) as exc:
+            if state is not None:
+                state.database_down = True
+            raise DatabaseUnavailableError("the web chat history database is unavailable") from exc
+        except psycopg.DataError as exc:
+            raise InvalidRequestError(
+                "a value of this request cannot be stored or searched (a NUL character?)"
+            ) from exc
 
     async def close(self) -> None:
         """Close the pool (the app is shutting down); a later call would open a new one."""

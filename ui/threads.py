@@ -29,6 +29,7 @@ from fastapi import FastAPI, Request, Response
 
 from ui.auth import cookie_user
 from ui.data_layer import PostgresDataLayer
+from ui.errors import error_json
 from ui.thread_sql import MAX_THREAD_NAME
 from ui.thread_store import (
     ELEMENTS_PATH,
@@ -63,13 +64,11 @@ async def element_response(request: Request, element_id: str) -> Response:
     """
     user = cookie_user(request.cookies)
     if user is None:
-        return Response(status_code=401, content="not logged in to the web chat")
+        return error_json(401, "unauthorized", "Not logged in to the web chat.")
     store = store_of(request.app)
-    if store is None:
-        return Response(status_code=404)
-    found = await store.element_content(element_id, user)
+    found = await store.element_content(element_id, user) if store is not None else None
     if found is None:
-        return Response(status_code=404)
+        return error_json(404, "not_found", "No such element.")
     content, mime = found
     return Response(
         content,
