@@ -7,6 +7,7 @@ import logging
 import uuid
 from collections import Counter
 from collections.abc import AsyncIterator
+from contextlib import AbstractAsyncContextManager, nullcontext
 from typing import Any, Literal
 
 import psycopg
@@ -14,6 +15,7 @@ from langchain_core.messages import HumanMessage
 from pydantic import BaseModel, Field
 
 from agent.errors import DatabaseUnavailableError, InvalidRequestError
+from agent.memory import ThreadLocks
 from agent.settings import Settings
 from agent.tracing import Tracing
 
@@ -62,6 +64,12 @@ class ChatService:
         self.tracing = tracing
         self.turns: Counter[str] = Counter()  # by mode, for /metrics and /system-status
         self.tool_calls: Counter[tuple[str, bool]] = Counter()  # by (tool, ok)
+        locks = getattr(getattr(graph, "checkpointer", None), "locks", None)
+        self.locks = locks if isinstance(locks, ThreadLocks) else None
+
+    def _turn(self, thread_id: str) -> AbstractAsyncContextManager[None]:
+        """The thread's turn lock (across processes), or nothing without Postgres memory."""
+        return self.locks.hold(thread_id) if self.locks is not None else nullcontext()
 
     def _check(self, text: str) -> str:
         cleaned = text.strip()
@@ -108,11 +116,15 @@ class ChatService:
             "llm_rounds": 0,
             "llm_tokens": 0,
         }
+        state: dict[str, Any] = {}
         try:
-            async with asyncio.timeout(self.settings.turn_timeout_seconds):
-                async for chunk in self.graph.astream(
-                    turn_input, config, stream_mode="custom", durability="exit"
+            async with asyncio.timeout(self.settings.turn_timeout_seconds), self._turn(thread_id):
+                async for mode, chunk in self.graph.astream(
+                    turn_input, config, stream_mode=["custom", "values"], durability="exit"
                 ):
+                    if mode == "values":  # this turn's own state, never another request's
+                        state = chunk
+                        continue
                     if chunk["type"] == "tool_result":
                         self.tool_calls[(chunk["name"], chunk["ok"])] += 1
                     yield ChatEvent(
@@ -128,10 +140,6 @@ class ChatService:
         finally:
             if tracing_on:
                 await asyncio.to_thread(self.tracing.flush)
-        try:
-            state = (await self.graph.aget_state(config)).values
-        except psycopg.OperationalError as exc:
-            raise DatabaseUnavailableError(f"conversation memory unavailable: {exc}") from exc
         sources = [
             {"title": h["title"], "source": h["source"], "section": h.get("section") or ""}
             for r in state.get("results", [])
