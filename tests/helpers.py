@@ -62,9 +62,10 @@ def wait_job(client: TestClient, url: str, key: str, limit: float = 60.0) -> dic
     """
     deadline = time.monotonic() + limit
     while True:
-        job: dict[str, Any] = client.get(url, headers={"X-API-Key": key}).json()
-        if job["status"] in ("succeeded", "failed"):
+        res = client.get(url, headers={"X-API-Key": key})
+        job: dict[str, Any] = res.json()
+        if res.status_code == 200 and job["status"] in ("succeeded", "failed"):
             return job
         if time.monotonic() >= deadline:
             raise AssertionError(f"job {url} did not finish in {limit}s: {job}")
-        time.sleep(0.05)
+        time.sleep(0.5)  # under the data routes' rate limit however long the job takes

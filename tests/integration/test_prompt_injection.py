@@ -330,7 +330,11 @@ async def test_a_planted_document_reaches_the_model_as_marked_data_and_cannot_ac
     assert services.jobs.counts() == {}  # no background job was even queued
     # quoted as a source, with no secret in anything the user gets
     assert result.sources == [
-        {"title": "Oversold markets", "source": str(tmp_path / "planted.md"), "section": "Meaning"}
+        {
+            "title": "Oversold markets",
+            "source": f"files/{tmp_path.name}/planted.md",
+            "section": "Meaning",
+        }
     ]
     assert "An oversold reading means the price fell fast" in result.answer
     shown = result.model_dump_json()
