@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import time
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 import psycopg
@@ -69,3 +70,10 @@ def wait_job(client: TestClient, url: str, key: str, limit: float = 60.0) -> dic
         if time.monotonic() >= deadline:
             raise AssertionError(f"job {url} did not finish in {limit}s: {job}")
         time.sleep(0.5)  # under the data routes' rate limit however long the job takes
+
+
+def timed(call: Callable[[], Any]) -> tuple[Any, float]:
+    """A call's result and how long it took, in seconds."""
+    began = time.monotonic()
+    res = call()
+    return res, time.monotonic() - began

