@@ -14,13 +14,19 @@ import psycopg
 from langchain_core.messages import HumanMessage
 from pydantic import BaseModel, Field
 
-from agent.errors import DatabaseUnavailableError, InvalidRequestError
-from agent.memory import ThreadLocks
+from agent.errors import DatabaseUnavailableError, InvalidRequestError, NotFoundError
+from agent.memory import NOT_YOURS, ThreadLocks
 from agent.settings import Settings
 from agent.tracing import Tracing
 
 log = logging.getLogger(__name__)
 Surface = Literal["api", "web", "telegram", "cli", "studio"]
+ANONYMOUS = "anonymous"
+
+
+def thread_key(surface: str, thread_id: str) -> str:
+    """The thread's key in memory and in `thread_owners`: each surface has its own namespace."""
+    return f"{surface}:{thread_id}"
 
 
 class ToolUse(BaseModel):
@@ -66,10 +72,19 @@ class ChatService:
         self.tool_calls: Counter[tuple[str, bool]] = Counter()  # by (tool, ok)
         locks = getattr(getattr(graph, "checkpointer", None), "locks", None)
         self.locks = locks if isinstance(locks, ThreadLocks) else None
+        self._owners: dict[str, str] = {}  # thread ownership without Postgres memory
 
-    def _turn(self, thread_id: str) -> AbstractAsyncContextManager[None]:
-        """The thread's turn lock (across processes), or nothing without Postgres memory."""
-        return self.locks.hold(thread_id) if self.locks is not None else nullcontext()
+    def _claim_locally(self, key: str, principal: str) -> None:
+        """Without Postgres memory, the first principal of a thread owns it in this process."""
+        if self._owners.setdefault(key, principal) != principal:
+            raise NotFoundError(NOT_YOURS)
+
+    def _turn(self, key: str, principal: str) -> AbstractAsyncContextManager[None]:
+        """Claim the thread and hold its turn lock (across processes, with Postgres memory)."""
+        if self.locks is not None:
+            return self.locks.hold(key, principal)
+        self._claim_locally(key, principal)
+        return nullcontext()
 
     def _check(self, text: str) -> str:
         cleaned = text.strip()
@@ -84,18 +99,27 @@ class ChatService:
         return cleaned
 
     async def astream(
-        self, thread_id: str, text: str, surface: Surface = "api", user: str | None = None
+        self,
+        thread_id: str,
+        text: str,
+        surface: Surface = "api",
+        user: str | None = None,
+        *,
+        principal: str = ANONYMOUS,
     ) -> AsyncIterator[ChatEvent]:
-        """Yield tool steps and answer tokens as they happen, then the final result."""
+        """Yield tool steps and answer tokens as they happen, then the final result; a thread
+        of the surface owned by another principal is NotFound."""
         question = self._check(text)
+        key = thread_key(surface, thread_id)
         run_id = uuid.uuid4()
         tracing_on = self.tracing.enabled
         config: dict[str, Any] = {
-            "configurable": {"thread_id": thread_id},
+            "configurable": {"thread_id": key},
             "metadata": {
                 "thread_id": thread_id,
                 "surface": surface,
-                "user_id": user or "anonymous",
+                "user_id": user or ANONYMOUS,
+                "principal": principal,
             },
             "callbacks": self.tracing.callbacks(),
             "run_name": "chat_turn",
@@ -118,7 +142,10 @@ class ChatService:
         }
         state: dict[str, Any] = {}
         try:
-            async with asyncio.timeout(self.settings.turn_timeout_seconds), self._turn(thread_id):
+            async with (
+                asyncio.timeout(self.settings.turn_timeout_seconds),
+                self._turn(key, principal),
+            ):
                 async for mode, chunk in self.graph.astream(
                     turn_input, config, stream_mode=["custom", "values"], durability="exit"
                 ):
@@ -171,19 +198,35 @@ class ChatService:
         yield ChatEvent(type="final", data=result.model_dump(mode="json"))
 
     async def reply(
-        self, thread_id: str, text: str, surface: Surface = "api", user: str | None = None
+        self,
+        thread_id: str,
+        text: str,
+        surface: Surface = "api",
+        user: str | None = None,
+        *,
+        principal: str = ANONYMOUS,
     ) -> ChatResult:
         """The whole turn at once."""
         final: dict[str, Any] | None = None
-        async for event in self.astream(thread_id, text, surface, user):
+        async for event in self.astream(thread_id, text, surface, user, principal=principal):
             if event.type == "final":
                 final = event.data
         assert final is not None
         return ChatResult.model_validate(final)
 
-    async def history(self, thread_id: str) -> list[dict[str, str]]:
-        """The thread's remembered messages (role and text)."""
-        state = await self.graph.aget_state({"configurable": {"thread_id": thread_id}})
+    async def history(
+        self, thread_id: str, *, surface: Surface = "api", principal: str = ANONYMOUS
+    ) -> list[dict[str, str]]:
+        """The thread's remembered messages (role and text); NotFound for another's thread."""
+        key = thread_key(surface, thread_id)
+        try:
+            if self.locks is not None:
+                await self.locks.claim(key, principal)
+            else:
+                self._claim_locally(key, principal)
+            state = await self.graph.aget_state({"configurable": {"thread_id": key}})
+        except psycopg.OperationalError as exc:  # the pools' PoolTimeout too
+            raise DatabaseUnavailableError(f"conversation memory unavailable: {exc}") from exc
         return [
             {"role": "user" if m.type == "human" else "assistant", "text": str(m.content)}
             for m in state.values.get("messages", [])

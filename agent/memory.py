@@ -1,5 +1,5 @@
 """Conversation memory: LangGraph's Postgres checkpointer on its own async pool, plus per-thread
-turn locks (Postgres advisory locks, so they hold across API processes)."""
+turn locks (Postgres advisory locks, so they hold across API processes) and thread ownership."""
 
 from __future__ import annotations
 
@@ -13,12 +13,16 @@ import psycopg
 from langgraph.checkpoint.postgres.aio import AsyncPostgresSaver
 from psycopg_pool import AsyncConnectionPool, PoolTimeout
 
+from agent.errors import NotFoundError
 from knowledge.database import async_pool
 from knowledge.errors import DatabaseUnavailableError
 
 _SETUP_LOCK = 7_274_221_002  # serialises checkpointer migrations across processes
 _LOCK_SQL = "SELECT pg_advisory_lock(hashtextextended(%s, 0))"
 _UNLOCK_SQL = "SELECT pg_advisory_unlock(hashtextextended(%s, 0))"
+_CLAIM_SQL = """INSERT INTO thread_owners (thread_key, principal) VALUES (%s, %s)
+    ON CONFLICT (thread_key) DO UPDATE SET thread_key = excluded.thread_key RETURNING principal"""
+NOT_YOURS = "No conversation with that id."
 DOWN_SECONDS = 1.0  # after a failed connection, other turns fail at once for this long
 
 
@@ -42,14 +46,40 @@ class ThreadLocks:
             self._down_until = time.monotonic() + DOWN_SECONDS
             raise DatabaseUnavailableError(f"conversation memory unavailable: {exc}") from exc
 
+    async def _claim(
+        self, conn: psycopg.AsyncConnection[Any], thread_id: str, principal: str
+    ) -> None:
+        """Make `principal` the thread's owner unless it has one; NotFound if another owns it."""
+        cursor = await conn.execute(_CLAIM_SQL, (thread_id, principal))
+        row = await cursor.fetchone()
+        owner = row["principal"] if isinstance(row, dict) else row[0] if row else None
+        if owner != principal:
+            raise NotFoundError(NOT_YOURS)
+
+    async def claim(self, thread_id: str, principal: str) -> None:
+        """Claim the thread for `principal` outside a turn (reading its history)."""
+        async with self._slots:
+            conn = await self._connection()
+            try:
+                await self._claim(conn, thread_id, principal)
+            finally:
+                await self.pool.putconn(conn)
+
     @contextlib.asynccontextmanager
-    async def hold(self, thread_id: str) -> AsyncIterator[None]:
-        """Hold the thread's lock for the block; bound the wait with an outer timeout."""
+    async def hold(self, thread_id: str, principal: str | None = None) -> AsyncIterator[None]:
+        """Hold the thread's lock for the block, first claiming the thread for `principal`
+        (NotFound if another principal owns it); bound the wait with an outer timeout."""
         lock, users = self._local.get(thread_id, (asyncio.Lock(), 0))
         self._local[thread_id] = (lock, users + 1)
         try:
             async with lock, self._slots:
                 conn = await self._connection()
+                if principal is not None:
+                    try:  # before the advisory lock: a stranger gets 404 without waiting for it
+                        await self._claim(conn, thread_id, principal)
+                    except BaseException:
+                        await self.pool.putconn(conn)  # the pool discards a broken one
+                        raise
                 locked = False
                 try:
                     await conn.execute(_LOCK_SQL, (thread_id,))

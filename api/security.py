@@ -1,7 +1,9 @@
-"""Admin API key check: 401 without `X-API-Key`, 403 with a wrong one (constant-time compare)."""
+"""Admin API key check: 401 without `X-API-Key`, 403 with a wrong one (constant-time compare);
+and the caller's principal, which owns the conversations it starts."""
 
 from __future__ import annotations
 
+import hashlib
 import hmac
 from typing import Annotated
 
@@ -25,3 +27,13 @@ def require_admin(
 
 
 AdminDep = Annotated[None, Depends(require_admin)]
+
+
+def api_principal(x_api_key: Annotated[str | None, Header(max_length=256)] = None) -> str:
+    """Who owns the caller's threads: the SHA-256 of its `X-API-Key`, else the shared anonymous."""
+    if not x_api_key:
+        return "anonymous"
+    return "key:" + hashlib.sha256(x_api_key.encode()).hexdigest()
+
+
+PrincipalDep = Annotated[str, Depends(api_principal)]

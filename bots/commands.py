@@ -36,6 +36,11 @@ def thread_id(chat_id: int) -> str:
     return f"tg-{chat_id}"
 
 
+def principal(chat_id: int) -> str:
+    """The owner of the chat's thread: the chat itself, so no other surface or chat can read it."""
+    return f"chat:{chat_id}"
+
+
 async def send_html(message: Message, chunks: Sequence[str]) -> None:
     """Send HTML chunks as replies in order; if Telegram rejects the markup, send it as text."""
     for chunk in chunks:
@@ -195,6 +200,7 @@ class BotHandlers:
                 question,
                 surface="telegram",
                 user=str(user.id) if user else None,
+                principal=principal(message.chat_id),
             )
         await send_html(message, tg.render(result.answer, tg.sources_html(result.sources)))
 

@@ -110,7 +110,10 @@ async def _run_turn(
     session = cl.context.session
     user = session.user.identifier if session.user else None
     final: dict[str, Any] = {}
-    async for event in services.chat.astream(session.thread_id, text, surface="web", user=user):
+    events = services.chat.astream(  # the thread belongs to the web user: 404 for another
+        session.thread_id, text, surface="web", user=user, principal=user or "anonymous"
+    )
+    async for event in events:
         if event.type == "tool_start":
             await steps.start(event.data)
         elif event.type == "tool_result":

@@ -17,6 +17,7 @@ from typing import Any
 from psycopg import sql
 from psycopg.types.json import Jsonb
 
+from agent.chat import thread_key
 from ui.thread_store import ThreadStore
 
 MAX_THREAD_NAME = 255
@@ -188,9 +189,17 @@ async def thread_author(store: ThreadStore, thread_id: str) -> str:
 
 
 async def delete_thread(store: ThreadStore, thread_id: str) -> None:
-    """Delete a thread with its steps, elements and feedback."""
-    async with store.connection() as conn:
+    """Delete a thread with its steps, elements, feedback and owner, and the agent's memory of
+    it (under its web key, in the checkpointer's tables once those exist)."""
+    key = thread_key("web", thread_id)
+    async with store.connection() as conn, conn.transaction():
         await conn.execute("DELETE FROM web_threads WHERE id = %s", (thread_id,))
+        await conn.execute("DELETE FROM thread_owners WHERE thread_key = %s", (key,))
+        found = await conn.execute("SELECT to_regclass('checkpoints') IS NOT NULL AS found")
+        if (await found.fetchone() or {}).get("found"):
+            for table in ("checkpoints", "checkpoint_blobs", "checkpoint_writes"):
+                query = sql.SQL("DELETE FROM {} WHERE thread_id = %s").format(sql.Identifier(table))
+                await conn.execute(query, (key,))
 
 
 async def thread_page(

@@ -14,6 +14,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from agent.chat import ChatResult, ChatService
 from api.deps import get_services
 from api.schemas import ERRORS
+from api.security import PrincipalDep
 
 router = APIRouter(tags=["conversation"])
 ThreadId = Annotated[str, Field(min_length=1, max_length=128, pattern=r"^[A-Za-z0-9_.:\-]+$")]
@@ -48,16 +49,21 @@ def _thread(thread_id: str | None) -> str:
 
 
 @router.post("/chat", response_model=ChatResult, responses=ERRORS)
-async def chat(body: ChatRequest, service: ChatDep) -> Any:
-    """One turn of a conversation; the thread keeps its memory (follow-ups work)."""
-    return await service.reply(_thread(body.thread_id), body.message, surface="api")
+async def chat(body: ChatRequest, service: ChatDep, principal: PrincipalDep) -> Any:
+    """One turn of a conversation; the thread keeps its memory (follow-ups work) and belongs to
+    the caller's API key: another key's thread answers 404."""
+    return await service.reply(
+        _thread(body.thread_id), body.message, surface="api", principal=principal
+    )
 
 
 @router.post("/ai-analysis", response_model=ChatResult, responses=ERRORS)
-async def ai_analysis(body: AnalysisRequest, service: ChatDep) -> Any:
+async def ai_analysis(body: AnalysisRequest, service: ChatDep, principal: PrincipalDep) -> Any:
     """A one-off analysis question; `symbol` names the coin when the question does not."""
     question = f"{body.question} ({body.symbol})" if body.symbol else body.question
-    return await service.reply(_thread(body.thread_id), question, surface="api")
+    return await service.reply(
+        _thread(body.thread_id), question, surface="api", principal=principal
+    )
 
 
 @router.post(
@@ -67,10 +73,12 @@ async def ai_analysis(body: AnalysisRequest, service: ChatDep) -> Any:
         **ERRORS,
     },
 )
-async def chat_stream(body: ChatRequest, service: ChatDep) -> StreamingResponse:
+async def chat_stream(
+    body: ChatRequest, service: ChatDep, principal: PrincipalDep
+) -> StreamingResponse:
     """The same turn as server-sent events: `tool_start`, `tool_result`, `token`, `final`."""
     thread_id = _thread(body.thread_id)
-    events = service.astream(thread_id, body.message, surface="api")
+    events = service.astream(thread_id, body.message, surface="api", principal=principal)
     first = await anext(events)  # validation errors surface as a normal JSON error
 
     async def sse() -> AsyncIterator[str]:

@@ -185,7 +185,7 @@ async def test_free_text_goes_to_the_agent_in_the_chat_thread(
     expected = await chat.reply("reference", "is btc oversold?", surface="telegram")
     assert [c.text for c in sent] == render(expected.answer, sources_html(expected.sources))
     assert "<b>Technical view on BTC-USD</b>" in sent[0].text
-    history = await chat.history(f"tg-{ALICE}")
+    history = await chat.history(f"tg-{ALICE}", surface="telegram", principal=f"chat:{ALICE}")
     assert history[0] == {"role": "user", "text": "is btc oversold?"}
 
 
@@ -197,7 +197,9 @@ async def test_ask_command_and_follow_up_share_the_thread(
     telegram.message("and for ETH?", user_id=ALICE)
     sent = await telegram.wait_for("sendMessage", 2, chat_id=ALICE)
     assert "ETH-USD" in sent[-1].text
-    assert len(await chat.history(f"tg-{ALICE}")) == 4
+    assert (
+        len(await chat.history(f"tg-{ALICE}", surface="telegram", principal=f"chat:{ALICE}")) == 4
+    )
 
 
 async def test_unknown_symbol_lists_the_supported_ones_escaped(
@@ -304,7 +306,9 @@ async def test_a_user_outside_the_allow_list_gets_only_a_refusal(
     assert "private" in refusal.text
     assert len(prices) == 1 and prices[0][0][0] == "btc"  # Alice's call only
     assert reports == [] and turns == []
-    assert await chat.history(f"tg-{MALLORY}") == []
+    assert (
+        await chat.history(f"tg-{MALLORY}", surface="telegram", principal=f"chat:{MALLORY}") == []
+    )
 
 
 async def test_the_rate_limit_answers_politely_and_calls_nothing(

@@ -409,11 +409,11 @@ async def test_deleting_a_conversation_also_forgets_its_memory(
         assert user is not None
         thread = str(uuid.uuid4())
         await layer.update_thread(thread, name=QUESTION, user_id=user.id)
-        await chat.reply(thread, QUESTION, surface="web")
-        assert await chat.history(thread) != []
+        await chat.reply(thread, QUESTION, surface="web", principal="forgetful")
+        assert await chat.history(thread, surface="web", principal="forgetful") != []
         await layer.delete_thread(thread)
         assert await layer.get_thread(thread) is None
-        assert await chat.history(thread) == []
+        assert await chat.history(thread, surface="web", principal="forgetful") == []
     finally:
         await services.memory.close()
 
