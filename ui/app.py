@@ -8,7 +8,8 @@ candle chart of the analysed symbol.
 
 Conversations are stored (`ui.threads`) for the logged-in user (`ui.auth`: one local user, or
 the one a trusted proxy names), so the sidebar lists them and opening one resumes it: the
-resumed session keeps the conversation's thread id, hence the agent's memory of it.
+resumed session keeps the conversation's thread id, hence the agent's memory of it. The agent
+keeps that memory under the web namespace and for that user only (another user gets 404).
 """
 
 from __future__ import annotations
