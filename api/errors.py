@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import logging
+import sys
 from collections.abc import Callable
 from typing import Any
 
@@ -49,6 +50,51 @@ def error_body(code: str, message: str, details: Any = None) -> dict[str, Any]:
 
 def _json(status: int, code: str, message: str, details: Any = None) -> JSONResponse:
     return JSONResponse(status_code=status, content=error_body(code, message, details))
+
+
+def unreadable_body(cause: BaseException | None) -> tuple[str, str, dict[str, Any]]:
+    """Why a JSON body could not be read: (reason, message, details) for the 422 answer.
+
+    `json.loads` fails with RecursionError on nesting deeper than Python's recursion limit,
+    ValueError past Python's limit on integer digits (`sys.get_int_max_str_digits()`), and
+    UnicodeDecodeError on bytes that are not UTF-8 (or UTF-16/32 with its BOM).
+    """
+    if isinstance(cause, RecursionError):
+        return "too_deep", "The request body is nested too deeply.", {}
+    if isinstance(cause, UnicodeDecodeError):
+        return (
+            "not_utf8",
+            f"The request body is not valid UTF-8 (byte {cause.start}).",
+            {"position": cause.start},
+        )
+    if isinstance(cause, ValueError) and "integer string conversion" in str(cause):
+        limit = sys.get_int_max_str_digits()
+        return (
+            "integer_too_large",
+            f"An integer in the request body has more than {limit} digits.",
+            {"max_digits": limit},
+        )
+    return "unreadable", "The request body could not be read as JSON.", {}
+
+
+def _invalid_body(reason: str, message: str, details: dict[str, Any]) -> JSONResponse:
+    return _json(422, "invalid_body", message, {"reason": reason, **details})
+
+
+def _malformed_json(exc: RequestValidationError) -> JSONResponse | None:
+    """Text that is not JSON (FastAPI's `json_invalid` error): say what and where."""
+    errors = exc.errors()
+    if len(errors) != 1 or errors[0].get("type") != "json_invalid":
+        return None
+    loc = errors[0].get("loc", ())
+    position = loc[1] if len(loc) > 1 and isinstance(loc[1], int) else None
+    problem = str(errors[0].get("ctx", {}).get("error") or "malformed JSON")
+    where = f" at position {position}" if position is not None else ""
+    return _invalid_body(
+        "malformed_json",
+        f"The request body is not valid JSON: {problem}{where}.",
+        {"position": position, "error": problem},
+    )
 
 
 def patch_openapi(app: FastAPI, patch: Callable[[dict[str, Any]], None]) -> None:
@@ -149,6 +195,9 @@ def install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(RequestValidationError)
     async def _validation(_: Request, exc: RequestValidationError) -> JSONResponse:
+        malformed = _malformed_json(exc)
+        if malformed is not None:
+            return malformed
         details = [
             {"field": ".".join(str(p) for p in err["loc"]), "message": err["msg"]}
             for err in exc.errors()
@@ -160,7 +209,7 @@ def install_error_handlers(app: FastAPI) -> None:
         if exc.status_code == 400 and exc.detail == _UNREADABLE_BODY:
             if isinstance(exc.__cause__, BodyTooLarge):
                 return _json(413, "body_too_large", "The request body is too large.")
-            return _json(422, "invalid_body", "The request body is not valid UTF-8 JSON.")
+            return _invalid_body(*unreadable_body(exc.__cause__))
         code = {404: "not_found", 405: "method_not_allowed"}.get(exc.status_code, "http_error")
         return _json(exc.status_code, code, str(exc.detail))
 

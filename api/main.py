@@ -12,7 +12,7 @@ from fastapi import FastAPI
 
 from agent.services import Services
 from agent.settings import Settings, load_settings
-from api import middleware
+from api import headers, middleware
 from api.errors import install_error_handlers
 from api.metrics import Metrics
 from api.routers import (
@@ -145,4 +145,5 @@ def create_app(
     app.include_router(status.router)
     app.include_router(telegram_router)
     mount_web_ui(app, path="/ui", settings=config)  # the Chainlit web chat (ui/app.py)
+    headers.install(app, ui_prefix="/ui")  # outermost: every response, refusals and 500s too
     return app

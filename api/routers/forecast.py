@@ -6,7 +6,7 @@ from typing import Annotated, Any
 
 import anyio
 from fastapi import APIRouter, Path
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, StrictInt
 
 from api.deps import ServicesDep
 from api.schemas import ERRORS, accepted
@@ -20,11 +20,11 @@ MODEL_ERRORS: dict[int | str, dict[str, Any]] = {
 
 
 class ForecastRequest(BaseModel):
-    """Which coin and how many days ahead (1 to 30)."""
+    """Which coin and how many days ahead (1 to 30, a JSON integer: `true` or `"7"` is refused)."""
 
     model_config = ConfigDict(extra="forbid")
     symbol: str = Field(min_length=1, max_length=32, examples=["BTC-USD"])
-    horizon_days: int = Field(default=7, ge=1, le=30)
+    horizon_days: StrictInt = Field(default=7, ge=1, le=30)
 
 
 @router.post("/forecast", responses=MODEL_ERRORS)

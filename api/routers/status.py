@@ -8,10 +8,11 @@ from importlib import metadata
 from typing import Any
 
 import anyio
-from fastapi import APIRouter, Request, Response
+from fastapi import APIRouter, HTTPException, Request, Response
 
 from api.deps import ServicesDep
 from api.metrics import CONTENT_TYPE
+from api.security import require_admin
 
 router = APIRouter(tags=["operations"])
 _PACKAGES = ("fastapi", "langgraph", "langchain-core", "pandas", "ta-lib", "psycopg", "redis")
@@ -30,9 +31,40 @@ async def metrics(request: Request) -> Response:
     return Response(request.app.state.metrics.render(), media_type=CONTENT_TYPE)
 
 
+def _is_admin(request: Request, services: Any) -> bool:
+    """Whether the request carries the valid admin key (read here, not declared: the key is an
+    optional extra, and a wrong or missing one only hides the build details)."""
+    try:
+        require_admin(services, request.headers.get("x-api-key"))
+    except HTTPException:
+        return False
+    return True
+
+
+def _build(request: Request, services: Any) -> dict[str, Any]:
+    """What reveals the build and deployment: for the admin only."""
+    return {
+        "versions": {
+            "app": request.app.version,
+            "python": platform.python_version(),
+            **{p: _version(p) for p in _PACKAGES},
+        },
+        "cache": {"backend": services.cache.name, **services.cache.stats.__dict__},
+        "rate_limiter": {
+            "backend": services.limiter.backend,
+            "fallbacks": services.limiter.fallbacks,
+        },
+    }
+
+
 @router.get("/system-status")
 async def system_status(request: Request, services: ServicesDep) -> dict[str, Any]:
-    """Uptime, versions, live counters, data freshness per symbol and the model summary."""
+    """Uptime, live counters, data freshness per symbol and the model summary.
+
+    Library and Python versions and the cache and rate-limiter backends are shown only with the
+    admin key in `X-API-Key` (the app version is public, as on `/`); without it the cache shows
+    its counters only.
+    """
     market = services.market
 
     def freshness() -> list[dict[str, Any]]:
@@ -48,20 +80,11 @@ async def system_status(request: Request, services: ServicesDep) -> dict[str, An
         ]
 
     chat = services.chat
-    stats = services.cache.stats
-    return {
+    public: dict[str, Any] = {
         "uptime_seconds": round(time.time() - services.started_at, 1),
-        "versions": {
-            "app": request.app.version,
-            "python": platform.python_version(),
-            **{p: _version(p) for p in _PACKAGES},
-        },
+        "versions": {"app": request.app.version},
         "requests": dict(request.app.state.metrics.by_status),
-        "cache": {"backend": services.cache.name, **stats.__dict__},
-        "rate_limiter": {
-            "backend": services.limiter.backend,
-            "fallbacks": services.limiter.fallbacks,
-        },
+        "cache": dict(services.cache.stats.__dict__),
         "chat": {
             "mode": "llm" if services.settings.llm_model else "offline",
             "turns": dict(chat.turns) if chat else {},
@@ -75,3 +98,4 @@ async def system_status(request: Request, services: ServicesDep) -> dict[str, An
         "models": await anyio.to_thread.run_sync(services.forecasts.summary),
         "data": await anyio.to_thread.run_sync(freshness),
     }
+    return {**public, **_build(request, services)} if _is_admin(request, services) else public

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StringConstraints
 
 from agent.technical import IndicatorParams, TechnicalReport
 from api.deps import IsoDateOrTime, TechnicalDep
@@ -14,6 +14,21 @@ from api.schemas import ERRORS
 router = APIRouter(tags=["technical analysis"])
 
 IndicatorName = Annotated[str, StringConstraints(min_length=1, max_length=32)]
+
+
+def _numbers_only(value: Any) -> Any:
+    """Every indicator parameter is a number: JSON `true`/`false` or a numeric string is refused
+    (lax validation would read `true` as 1 and `"14"` as 14)."""
+    if isinstance(value, dict):
+        for key, item in value.items():
+            items = item if isinstance(item, list) else [item]
+            wrong = [i for i in items if isinstance(i, bool | str)]
+            if wrong and key in IndicatorParams.model_fields:
+                raise ValueError(f"{key} must be a number, not {type(wrong[0]).__name__}")
+    return value
+
+
+Params = Annotated[IndicatorParams | None, BeforeValidator(_numbers_only)]
 
 
 class TechnicalRequest(BaseModel):
@@ -27,7 +42,7 @@ class TechnicalRequest(BaseModel):
     indicators: list[IndicatorName] | None = Field(
         default=None, max_length=20, examples=[["rsi", "macd", "bbands"]]
     )
-    params: IndicatorParams | None = None
+    params: Params = None
 
 
 @router.post("/technical", response_model=TechnicalReport, responses=ERRORS)
