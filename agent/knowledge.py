@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterable, Sequence
-from datetime import UTC, date, datetime, time
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any, Literal
 
@@ -18,6 +18,7 @@ import anyio
 from langchain_core.tools import StructuredTool
 from pydantic import BaseModel, Field
 
+from knowledge.as_of import as_of_instant
 from knowledge.database import Database
 from knowledge.documents import (
     CORPUS_DIR,
@@ -44,12 +45,8 @@ KindName = Literal["guide", "coin", "news", "model_card"]
 
 
 def _as_datetime(value: date | datetime | None) -> datetime | None:
-    """A date means the end of that UTC day; naive datetimes are UTC."""
-    if value is None:
-        return None
-    if isinstance(value, datetime):
-        return value if value.tzinfo else value.replace(tzinfo=UTC)
-    return datetime.combine(value, time.max, tzinfo=UTC)
+    """The `as_of` instant (`knowledge.as_of`): a date is the end of that UTC day."""
+    return None if value is None else as_of_instant(value)
 
 
 class KnowledgeService:
@@ -91,7 +88,7 @@ class KnowledgeService:
         """`{query, hits:[{doc_id, title, source, section, score, text, ...}]}`, best first.
 
         `symbol` accepts any alias (unknown -> `UnknownSymbolError`); `as_of` keeps documents
-        published at or before it (timeless guides always qualify).
+        published before that instant (timeless guides always qualify).
         """
         if not self._space_ready:
             self.ensure_embedding_space()

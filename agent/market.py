@@ -12,6 +12,7 @@ from typing import Any
 import anyio
 
 from agent.errors import InvalidRequestError, no_data_error
+from knowledge.as_of import as_of_instant
 from knowledge.cache import SafeCache
 from knowledge.market.csv_files import ImportResult, csv_files_in, import_file
 from knowledge.market.refresh import MarketDataProvider, RefreshResult, refresh_symbol
@@ -146,12 +147,14 @@ class MarketService:
         symbol_text: str,
         period_days: int = 1,
         interval: Interval = "1d",
-        as_of: datetime | None = None,
+        as_of: date | datetime | None = None,
     ) -> dict[str, Any]:
-        """Last close and the change over `period_days`, with the range's high and low."""
+        """Last close and the change over `period_days`, with the range's high and low; `as_of`
+        keeps the bars closed by then (a date: the end of that UTC day)."""
         coin = resolve(symbol_text)
+        instant = None if as_of is None else as_of_instant(as_of)
         return await anyio.to_thread.run_sync(
-            self._price_summary, coin.symbol, coin.name, period_days, interval, as_of
+            self._price_summary, coin.symbol, coin.name, period_days, interval, instant
         )
 
     def _price_summary(

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import hashlib
 import json
-from datetime import UTC, date, datetime, time
+from datetime import date, datetime
 from typing import Any
 
 import anyio
 
 from agent.errors import no_data_error
+from knowledge.as_of import as_of_instant
 from knowledge.cache import SafeCache
 from knowledge.market.repository import Interval, PriceRepository
 from knowledge.market.symbols import resolve
@@ -23,12 +24,8 @@ HISTORY_BARS = 5000
 
 
 def as_of_bound(as_of: date | datetime | None) -> datetime | None:
-    """A date means the end of that UTC day; a naive datetime is UTC."""
-    if as_of is None:
-        return None
-    if isinstance(as_of, datetime):
-        return as_of if as_of.tzinfo else as_of.replace(tzinfo=UTC)
-    return datetime.combine(as_of, time.max, UTC)
+    """The UTC instant of `as_of` (a date: the end of that UTC day), or None for the latest."""
+    return None if as_of is None else as_of_instant(as_of)
 
 
 class TechnicalService:
@@ -126,7 +123,7 @@ class TechnicalService:
     ) -> dict[str, Any]:
         bars = self.prices.read(symbol, interval, as_of=bound, limit=HISTORY_BARS)
         if bars.empty:
-            when = f" at or before {bound.isoformat()}" if bound else ""
+            when = f" closed by {bound.isoformat()}" if bound else ""
             raise no_data_error(symbol, interval, when)
         report = self.engine.analyze(
             bars, symbol=symbol, interval=interval, as_of=bound, indicators=groups, params=params

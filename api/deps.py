@@ -10,6 +10,7 @@ from typing import Annotated, Any
 from fastapi import Depends, Request
 from pydantic import AfterValidator, BeforeValidator
 
+from agent.as_of import check_date_range, parse_as_of
 from agent.health import HealthService
 from agent.market import MarketService
 from agent.services import Services
@@ -59,6 +60,26 @@ def _no_nul(value: str) -> str:
     return value
 
 
+def _date_or_time(value: Any) -> Any:
+    """Parse text by its shape: "YYYY-MM-DD" is a date, anything longer a date-time, so a
+    midnight date-time keeps its offset instead of being read as a whole day (look-ahead)."""
+    value = _iso_only(value)
+    if isinstance(value, str):
+        try:
+            return parse_as_of(value)
+        except ValueError:
+            raise ValueError("expected a date as YYYY-MM-DD or an ISO 8601 date-time") from None
+    return value
+
+
+def _in_range(value: date) -> date:
+    """Refuse dates no data can have (year 1, 9999, ...) with a 422 before any arithmetic."""
+    check_date_range(value)
+    return value
+
+
 NoNulText = Annotated[str, AfterValidator(_no_nul)]
-IsoDate = Annotated[date, BeforeValidator(_iso_only)]
-IsoDateOrTime = Annotated[date | datetime, BeforeValidator(_iso_only)]
+IsoDate = Annotated[date, BeforeValidator(_iso_only), AfterValidator(_in_range)]
+IsoDateOrTime = Annotated[
+    datetime | date, BeforeValidator(_date_or_time), AfterValidator(_in_range)
+]

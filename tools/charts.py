@@ -19,7 +19,7 @@ from tools.errors import ChartRenderError, InsufficientDataError
 from tools.indicators.bars import AsOf
 from tools.indicators.context import fmt_num
 from tools.indicators.engine import indicator_frame
-from tools.indicators.models import TechnicalReport
+from tools.indicators.models import Interval, TechnicalReport
 from tools.indicators.params import DEFAULT_PARAMS, IndicatorParams
 
 if TYPE_CHECKING:
@@ -92,7 +92,7 @@ def technical_figure(
     bars: pd.DataFrame,
     *,
     symbol: str,
-    interval: str = "1d",
+    interval: Interval = "1d",
     as_of: AsOf = None,
     window: int | None = 365,
     params: IndicatorParams | None = None,
@@ -111,7 +111,9 @@ def technical_figure(
 
     settings = params or DEFAULT_PARAMS
     groups = ["bbands", "sma", "rsi", "macd"]
-    frame = indicator_frame(bars, as_of=as_of, indicators=groups, params=settings)
+    frame = indicator_frame(
+        bars, as_of=as_of, interval=interval, indicators=groups, params=settings
+    )
     if window is not None:
         frame = frame.iloc[-window:]
     if frame.empty:

@@ -39,7 +39,7 @@ class SearchFilters:
 
     kinds: tuple[str, ...] | None = None
     symbol: str | None = None  # Yahoo symbol, already resolved
-    as_of: datetime | None = None  # published at or before; timeless documents always pass
+    as_of: datetime | None = None  # published before this instant; timeless documents pass
 
     def sql(self, alias: str = "") -> tuple[str, list[Any]]:
         """AND-ed SQL conditions on `chunks` and their parameters."""
@@ -56,7 +56,7 @@ class SearchFilters:
             parts.append(f"{col}symbols @> ARRAY[%s]::text[]")
             params.append(self.symbol)
         if self.as_of is not None:
-            parts.append(f"({col}published_at IS NULL OR {col}published_at <= %s)")
+            parts.append(f"({col}published_at IS NULL OR {col}published_at < %s)")
             params.append(self.as_of)
         return "".join(f" AND {p}" for p in parts), params
 

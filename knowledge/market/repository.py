@@ -11,6 +11,7 @@ from typing import Literal
 import pandas as pd
 import psycopg
 
+from knowledge.as_of import last_bar_start
 from knowledge.database import Database
 
 COLUMNS = ["open", "high", "low", "close", "volume"]
@@ -128,10 +129,12 @@ class PriceRepository:
         limit: int | None = None,
         conn: psycopg.Connection | None = None,
     ) -> pd.DataFrame:
-        """Bars in `[start, end]`, never after `as_of`; `limit` keeps the latest N."""
+        """Bars starting in `[start, end]` that have closed by the instant `as_of` (the
+        project's one rule, `knowledge.as_of`); `limit` keeps the latest N."""
         clauses = ["symbol = %s", "interval = %s"]
         params: list[object] = [symbol, interval]
-        for op, bound in (("ts >= %s", start), ("ts <= %s", end), ("ts <= %s", as_of)):
+        closed = last_bar_start(as_of, interval) if as_of is not None else None
+        for op, bound in (("ts >= %s", start), ("ts <= %s", end), ("ts <= %s", closed)):
             if bound is not None:
                 clauses.append(op)
                 params.append(bound)

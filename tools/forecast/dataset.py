@@ -17,12 +17,14 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 import numpy as np
 import pandas as pd
 from numpy.lib.stride_tricks import sliding_window_view
 
+from knowledge.as_of import parse_as_of
 from tools.errors import InsufficientDataError, InvalidBarsError
 from tools.forecast.config import ForecastConfig
 from tools.indicators.bars import AsOf, BarArrays, prepare_bars, to_utc_timestamp
@@ -123,9 +125,37 @@ def trailing_volatility(arrays: BarArrays, origins: np.ndarray) -> np.ndarray:
     return np.maximum(vol, 1e-6)
 
 
-def load_bars(bars: pd.DataFrame, as_of: AsOf = None) -> BarArrays:
-    """Validate the OHLCV frame, cut it at `as_of` and check prices are positive."""
-    arrays = prepare_bars(bars, as_of)
+def through_label(moment: AsOf) -> pd.Timestamp | None:
+    """The label of the last daily bar to use: a date (or "YYYY-MM-DD") is that day's bar, a
+    timestamp is a bar's own label (naive = UTC). Training and evaluation walk bar labels;
+    callers holding an instant (`as_of`) convert it first with `as_of_label`."""
+    if moment is None:
+        return None
+    if isinstance(moment, str):
+        moment = parse_as_of(moment)
+    if not isinstance(moment, datetime):
+        return pd.Timestamp(moment).tz_localize("UTC")
+    stamp = pd.Timestamp(moment)
+    return stamp.tz_localize("UTC") if stamp.tzinfo is None else stamp.tz_convert("UTC")
+
+
+def as_of_label(as_of: AsOf) -> pd.Timestamp | None:
+    """The label of the last daily bar closed by the instant `as_of` (the rule of
+    `knowledge.as_of`: a date keeps that day's bar, a date-time only bars already closed)."""
+    return to_utc_timestamp(as_of, "1d")
+
+
+def load_bars(bars: pd.DataFrame, through: AsOf = None) -> BarArrays:
+    """Validate the OHLCV frame, keep the daily bars up to the one labelled `through`
+    (`through_label`) and check prices are positive."""
+    arrays = prepare_bars(bars)
+    stop = cut_position(arrays, through)
+    if stop == 0:
+        raise InsufficientDataError(
+            f"no daily bar on or before {through} (first {arrays.index[0].date()})"
+        )
+    if stop < arrays.n:
+        arrays = head(arrays, stop)
     prices = np.stack([arrays.open, arrays.high, arrays.low, arrays.close])
     if (prices <= 0).any() or (arrays.volume < 0).any():
         raise InvalidBarsError("prices must be positive and volume non-negative")
@@ -144,9 +174,21 @@ def tail(arrays: BarArrays, start: int) -> BarArrays:
     )
 
 
+def head(arrays: BarArrays, stop: int) -> BarArrays:
+    """The first `stop` bars."""
+    return BarArrays(
+        arrays.index[:stop],
+        arrays.open[:stop],
+        arrays.high[:stop],
+        arrays.low[:stop],
+        arrays.close[:stop],
+        arrays.volume[:stop],
+    )
+
+
 def cut_position(arrays: BarArrays, moment: AsOf) -> int:
-    """Number of bars with index <= `moment`."""
-    cutoff = to_utc_timestamp(moment)
+    """Number of bars labelled at or before `moment` (`through_label`)."""
+    cutoff = through_label(moment)
     return arrays.n if cutoff is None else int(arrays.index.searchsorted(cutoff, side="right"))
 
 

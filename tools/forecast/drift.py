@@ -17,7 +17,7 @@ import pandas as pd
 from pydantic import BaseModel
 
 from tools.errors import InsufficientDataError
-from tools.forecast.dataset import cut_position, load_bars
+from tools.forecast.dataset import as_of_label, cut_position, load_bars
 from tools.indicators.bars import AsOf, utc_day_start
 
 PSI_THRESHOLD = 0.2
@@ -135,7 +135,7 @@ def return_drift(
     Pass a model's `train_start`/`train_end`; recent returns after `train_end` only are used,
     so the two samples never overlap.
     """
-    arrays = load_bars(bars, as_of)
+    arrays = load_bars(bars, as_of_label(as_of))
     returns = np.diff(np.log(arrays.close))  # returns[i - 1] is the move into bar i
     start = utc_day_start(train_start)
     first = max(int(arrays.index.searchsorted(start, side="left")), 1)

@@ -23,7 +23,7 @@ from tools.forecast.dataset import bars_needed, inputs_at, load_bars, tail
 from tools.forecast.metrics import HorizonMetrics, horizon_metrics
 from tools.forecast.predict import price_band
 from tools.forecast.train import train_model
-from tools.indicators.bars import BarArrays, to_utc_timestamp, utc_day_start
+from tools.indicators.bars import BarArrays, utc_day_start
 
 Window = Literal["expanding", "sliding"]
 
@@ -126,8 +126,7 @@ def walk_forward(
         raise ValueError(f"horizons must lie in 1..{config.horizon} (the model's horizon)")
     if refit_every < 1:
         raise ValueError("refit_every must be at least 1")
-    end_stamp = to_utc_timestamp(end)
-    arrays = load_bars(bars, end_stamp)
+    arrays = load_bars(bars, end)
     first = int(arrays.index.searchsorted(utc_day_start(start), side="left"))
     last = arrays.n - 1
     if first > last:

@@ -17,7 +17,7 @@ import pandas as pd
 from pydantic import BaseModel, Field
 
 from tools.errors import InsufficientDataError, ModelArtifactError
-from tools.forecast.dataset import bars_needed, inputs_at, load_bars, tail
+from tools.forecast.dataset import as_of_label, bars_needed, inputs_at, load_bars, tail
 
 if TYPE_CHECKING:
     from tools.forecast.trained import TrainedModel
@@ -103,9 +103,10 @@ def price_band(
 def forecast(
     trained: TrainedModel, bars: pd.DataFrame, *, as_of: AsOf = None, horizon: int | None = None
 ) -> Forecast:
-    """Forecast days 1..horizon after the last bar <= `as_of` (bars after it are ignored)."""
+    """Forecast days 1..horizon after the last daily bar closed by `as_of` (a date keeps that
+    day's bar; bars after it are ignored)."""
     horizon = check_horizon(trained, horizon)
-    arrays = load_bars(bars, as_of)
+    arrays = load_bars(bars, as_of_label(as_of))
     need = bars_needed(trained.config)
     if arrays.n < need:
         raise InsufficientDataError(

@@ -1,17 +1,19 @@
 """Input side of the engine: validate an OHLCV frame and cut it at `as_of`.
 
 Everything downstream works on `BarArrays` (a UTC index plus contiguous float64 arrays), so
-the point-in-time cut happens in exactly one place.
+the point-in-time cut happens in exactly one place, by the project's one rule
+(`knowledge.as_of`): a bar is kept once it has closed by the `as_of` instant.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime, time
+from datetime import date, datetime
 
 import numpy as np
 import pandas as pd
 
+from knowledge.as_of import BAR_LENGTH, as_of_instant, last_bar_start
 from tools.errors import InsufficientDataError, InvalidBarsError
 
 COLUMNS: tuple[str, ...] = ("open", "high", "low", "close", "volume")
@@ -36,20 +38,16 @@ class BarArrays:
         return len(self.close)
 
 
-def to_utc_timestamp(as_of: AsOf) -> pd.Timestamp | None:
-    """Turn `as_of` into a UTC timestamp; a naive value is read as UTC.
+def to_utc_timestamp(as_of: AsOf, interval: str = "1d") -> pd.Timestamp | None:
+    """The latest start of an `interval` bar that has closed by `as_of` (None = no cut).
 
-    A bare `date` (or a date-only string) means the end of that UTC day, so every bar stamped
-    on that day is included.
+    A date (or "YYYY-MM-DD") means the end of that UTC day, so its daily bar and all its hourly
+    bars are in; a date-time is an instant (naive = UTC), so a daily bar stamped on that day is
+    not, since it closes later.
     """
     if as_of is None:
         return None
-    if isinstance(as_of, date) and not isinstance(as_of, datetime):
-        as_of = datetime.combine(as_of, time.max)
-    elif isinstance(as_of, str) and len(as_of.strip()) == 10:
-        as_of = datetime.combine(date.fromisoformat(as_of.strip()), time.max)
-    ts = pd.Timestamp(as_of)
-    return ts.tz_localize("UTC") if ts.tzinfo is None else ts.tz_convert("UTC")
+    return pd.Timestamp(last_bar_start(as_of_instant(as_of), interval))
 
 
 def utc_day_start(moment: datetime | date | str) -> pd.Timestamp:
@@ -59,8 +57,8 @@ def utc_day_start(moment: datetime | date | str) -> pd.Timestamp:
     return stamp.normalize()
 
 
-def prepare_bars(bars: pd.DataFrame, as_of: AsOf = None) -> BarArrays:
-    """Validate an OHLCV frame and keep only the bars with index <= `as_of`.
+def prepare_bars(bars: pd.DataFrame, as_of: AsOf = None, interval: str = "1d") -> BarArrays:
+    """Validate an OHLCV frame and keep only the `interval` bars closed by `as_of`.
 
     Raises `InvalidBarsError` when the frame breaks the input contract and
     `InsufficientDataError` when no bar is left.
@@ -84,14 +82,13 @@ def prepare_bars(bars: pd.DataFrame, as_of: AsOf = None) -> BarArrays:
         index = index.tz_convert("UTC")
 
     stop = len(index)
-    cutoff = to_utc_timestamp(as_of)
+    cutoff = to_utc_timestamp(as_of, interval)
     if cutoff is not None:
         stop = int(index.searchsorted(cutoff, side="right"))
         if stop == 0:
             first = index[0].isoformat()
-            raise InsufficientDataError(
-                f"no bars at or before {cutoff.isoformat()} (first {first})"
-            )
+            closed_by = (cutoff + BAR_LENGTH[interval]).isoformat()
+            raise InsufficientDataError(f"no {interval} bar closed by {closed_by} (first {first})")
 
     columns = [lower[name] for name in COLUMNS]
     if len(bars.columns) == len(COLUMNS):

@@ -107,7 +107,7 @@ class TechnicalEngine:
         fmt, unit, _, adjective = _INTERVALS[interval]
         settings = params or self.params
         groups = resolve_groups(indicators)
-        data = prepare_bars(bars, as_of)
+        data = prepare_bars(bars, as_of, interval)
         label_time = _time_labeller(data.index, fmt)
 
         panel = compute_panel(data, groups, settings)
@@ -145,11 +145,12 @@ class TechnicalEngine:
         bars: pd.DataFrame,
         *,
         as_of: AsOf = None,
+        interval: Interval = "1d",
         indicators: Iterable[str] | None = None,
         params: IndicatorParams | None = None,
     ) -> pd.DataFrame:
         """OHLCV plus every indicator series up to `as_of` (NaN during warm-up), for charts."""
-        data = prepare_bars(bars, as_of)
+        data = prepare_bars(bars, as_of, interval)
         panel = compute_panel(data, resolve_groups(indicators), params or self.params)
         return panel_frame(data, panel)
 
@@ -170,8 +171,11 @@ def indicator_frame(
     bars: pd.DataFrame,
     *,
     as_of: AsOf = None,
+    interval: Interval = "1d",
     indicators: Iterable[str] | None = None,
     params: IndicatorParams | None = None,
 ) -> pd.DataFrame:
     """Module-level shortcut for `TechnicalEngine().indicator_frame(...)`."""
-    return TechnicalEngine(params).indicator_frame(bars, as_of=as_of, indicators=indicators)
+    return TechnicalEngine(params).indicator_frame(
+        bars, as_of=as_of, interval=interval, indicators=indicators
+    )

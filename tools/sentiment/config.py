@@ -7,10 +7,11 @@ back to the defaults below for any that a settings object does not define.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
+from knowledge.as_of import as_of_instant, start_instant
 from tools.sentiment.base import AnalyzerUnavailableError
 from tools.sentiment.select import AnalyzerOptions
 from tools.sentiment.sources import DEFAULT_USER_AGENT, FeedSpec, reddit_feed
@@ -98,16 +99,11 @@ class SentimentConfig:
 
 
 def as_of_time(value: date | datetime | None) -> datetime:
-    """UTC instant for `as_of`: now when None, the end of that UTC day for a date."""
-    if value is None:
-        return datetime.now(UTC)
-    if isinstance(value, datetime):
-        return value if value.tzinfo else value.replace(tzinfo=UTC)
-    return datetime.combine(value + timedelta(days=1), time(0), tzinfo=UTC)
+    """UTC instant for `as_of` by the project's one rule (`knowledge.as_of`): now when None, the
+    end of that UTC day for a date; items published at or after it are not seen."""
+    return datetime.now(UTC) if value is None else as_of_instant(value)
 
 
 def start_time(value: date | datetime) -> datetime:
     """UTC instant a window starts at: the start of that UTC day for a date."""
-    if isinstance(value, datetime):
-        return value if value.tzinfo else value.replace(tzinfo=UTC)
-    return datetime.combine(value, time(0), tzinfo=UTC)
+    return start_instant(value)

@@ -53,7 +53,7 @@ def test_the_fingerprint_changes_with_the_training_data() -> None:
 def test_forecast_has_the_horizon_dates_and_a_band_around_the_price() -> None:
     bars = synthetic_bars(400)
     as_of = bars.index[349]
-    forecast = tiny_model().predict(bars, as_of=as_of, horizon=5)
+    forecast = tiny_model().predict(bars, as_of=as_of.date(), horizon=5)
     assert forecast.horizon == 5 and len(forecast.points) == 5
     assert forecast.as_of == as_of.to_pydatetime()
     assert forecast.last_close == pytest.approx(bars["close"].iloc[349])
@@ -75,12 +75,14 @@ def test_bars_after_as_of_do_not_change_the_forecast() -> None:
     rewritten = bars.copy()
     rewritten.iloc[331:, :4] *= 7.0
     model = tiny_model()
-    base = model.predict(bars, as_of=as_of, horizon=7)
-    assert model.predict(rewritten, as_of=as_of, horizon=7) == base
+    base = model.predict(bars, as_of=as_of.date(), horizon=7)
+    assert model.predict(rewritten, as_of=as_of.date(), horizon=7) == base
     assert model.predict(bars.iloc[:331], horizon=7) == base
-    # between two bars, as_of means the last bar at or before it
-    assert model.predict(bars, as_of=as_of + pd.Timedelta(hours=12), horizon=7) == base
-    assert model.predict(bars, as_of=bars.index[331], horizon=7) != base
+    # a date-time is an instant: that day's bar counts only once it has closed
+    assert model.predict(bars, as_of=as_of + pd.Timedelta(days=1), horizon=7) == base
+    midday = model.predict(bars, as_of=as_of + pd.Timedelta(hours=12), horizon=7)
+    assert midday == model.predict(bars.iloc[:330], horizon=7)
+    assert model.predict(bars, as_of=bars.index[331].date(), horizon=7) != base
 
 
 def test_default_horizon_and_invalid_requests() -> None:

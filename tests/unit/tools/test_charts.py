@@ -33,7 +33,7 @@ def _png_size(data: bytes) -> tuple[int, int]:
 def test_figure_has_price_overlays_volume_rsi_and_macd_panes() -> None:
     bars = random_walk_bars(600, seed=12)
     as_of = bars.index[500]
-    fig = technical_figure(bars, symbol="TEST-USD", as_of=as_of, window=200)
+    fig = technical_figure(bars, symbol="TEST-USD", as_of=as_of.date(), window=200)
     names = {trace.name for trace in fig.data}
     assert {"TEST-USD", "Bollinger bands", "SMA 50", "SMA 200", "Volume", "RSI 14"} <= names
     assert {"MACD", "Signal", "MACD histogram"} <= names

@@ -235,8 +235,8 @@ def test_hourly_interval_labels_events_with_hours() -> None:
 def test_indicator_frame_holds_the_series_behind_the_report() -> None:
     bars = random_walk_bars(300)
     as_of = bars.index[250]
-    frame = indicator_frame(bars, as_of=as_of)
-    report = ENGINE.analyze(bars, symbol="TEST-USD", as_of=as_of)
+    frame = indicator_frame(bars, as_of=as_of.date())
+    report = ENGINE.analyze(bars, symbol="TEST-USD", as_of=as_of.date())
     assert frame.index[-1] == as_of and len(frame) == 251
     for key, value in report.values.items():
         assert frame[key].iloc[-1] == value
@@ -257,7 +257,7 @@ def test_bad_bars_are_rejected_with_a_clear_error() -> None:
         ENGINE.analyze(broken, symbol="TEST-USD")
     with pytest.raises(InvalidBarsError, match="ascending"):
         ENGINE.analyze(bars.iloc[::-1], symbol="TEST-USD")
-    with pytest.raises(InsufficientDataError, match="no bars at or before"):
+    with pytest.raises(InsufficientDataError, match="no 1d bar closed by"):
         ENGINE.analyze(bars, symbol="TEST-USD", as_of="2000-01-01")
 
 

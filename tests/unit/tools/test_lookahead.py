@@ -1,5 +1,5 @@
 """Point in time: a report `as_of` a past moment is exactly the report computed from the bars
-known at that moment; bars after it (even rewritten ones) change nothing."""
+that had closed by that moment; bars after it (even rewritten ones) change nothing."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ import pandas as pd
 import pytest
 
 from tests.unit.tools.synthetic import random_walk_bars
+from tools.errors import InsufficientDataError
 from tools.indicators import TechnicalEngine, indicator_frame
 from tools.indicators.models import Interval
 
@@ -32,9 +33,14 @@ def test_report_as_of_equals_report_on_truncated_history(
     interval: Interval, freq: str, count: int
 ) -> None:
     bars = random_walk_bars(700, seed=3, freq=freq)
+    step = pd.Timedelta(freq)
     for cutoff in _random_cutoffs(bars, count, seed=2024):
+        known = bars[bars.index + step <= cutoff]  # a bar is known once it has closed
+        if known.empty:
+            with pytest.raises(InsufficientDataError):
+                ENGINE.analyze(bars, symbol="TEST-USD", interval=interval, as_of=cutoff)
+            continue
         full = ENGINE.analyze(bars, symbol="TEST-USD", interval=interval, as_of=cutoff)
-        known = bars[bars.index <= cutoff]
         truncated = ENGINE.analyze(known, symbol="TEST-USD", interval=interval)
         assert full.as_of == known.index[-1] and full.bars_used == len(known)
         assert full.values == truncated.values  # exact equality, value by value
@@ -63,9 +69,9 @@ def test_rewriting_the_future_does_not_change_a_past_report() -> None:
 def test_chart_series_stop_at_as_of() -> None:
     bars = random_walk_bars(400, seed=8)
     cutoff = bars.index[300]
-    frame = indicator_frame(bars, as_of=cutoff)
-    truncated = indicator_frame(bars.loc[:cutoff])
-    assert frame.index[-1] == cutoff
+    frame = indicator_frame(bars, as_of=cutoff)  # the bar starting at the cutoff is still open
+    truncated = indicator_frame(bars.iloc[:300])
+    assert frame.index[-1] == bars.index[299]
     pd.testing.assert_frame_equal(frame, truncated)
 
 
