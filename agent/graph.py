@@ -240,7 +240,10 @@ def build_graph(
 
     async def ground_check(state: AgentState) -> dict[str, Any]:
         """No secret, no system prompt, and every figure from this turn's tools."""
-        results = [r["result"] for r in state.get("results", []) if r["ok"]]
+        # a failed tool's message is tool output too (a date range, a limit): its figures count
+        results = [
+            r["result"] if r["ok"] else {"error": r["error"]} for r in state.get("results", [])
+        ]
         answer, disclosure = guard_disclosure(
             state.get("answer", ""), redactor.prose, SYSTEM_PROMPT, [RISK_NOTE], WITHHELD_NOTE
         )

@@ -184,8 +184,10 @@ def _calls(plan: Plan, why: bool) -> list[PlannedCall]:
     indicators = list(plan.indicators) or None
 
     def price(symbol: str) -> PlannedCall:
-        """A get_price call over the plan's period and interval."""
+        """A get_price call over the plan's period and interval, as of the asked date."""
         args = {"symbol": symbol, "period_days": plan.period_days, "interval": plan.interval}
+        if as_of:
+            args["as_of"] = as_of
         return PlannedCall(name="get_price", args=args)
 
     def technical(symbol: str) -> PlannedCall:

@@ -30,6 +30,9 @@ class PriceArgs(BaseModel):
     symbol: str = Field(description=SYMBOL_HELP, max_length=32)
     period_days: int = Field(default=1, ge=1, le=3650, description="look-back window in days")
     interval: Literal["1d", "1h"] = Field(default="1d", description="bar size")
+    as_of: date | datetime | None = Field(
+        default=None, description="the close as of this date (default: the latest bar)"
+    )
 
 
 class TechnicalArgs(BaseModel):
@@ -92,8 +95,13 @@ def build_tools(
 ) -> list[BaseTool]:
     """The tools available now, bound to this process's services."""
 
-    async def get_price(symbol: str, period_days: int = 1, interval: str = "1d") -> dict[str, Any]:
-        return await market.price_summary(symbol, period_days, interval)  # type: ignore[arg-type]
+    async def get_price(
+        symbol: str,
+        period_days: int = 1,
+        interval: str = "1d",
+        as_of: date | datetime | None = None,
+    ) -> dict[str, Any]:
+        return await market.price_summary(symbol, period_days, interval, as_of)  # type: ignore[arg-type]
 
     async def technical_analysis(
         symbol: str,

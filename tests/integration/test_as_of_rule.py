@@ -18,6 +18,7 @@ from fastapi.testclient import TestClient
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from agent import formatting as fmt
 from agent.services import Services
 from agent.settings import Settings
 from api.main import create_app
@@ -249,3 +250,17 @@ def test_extreme_dates_are_422_on_every_date_field(api: TestClient, extreme: str
         assert res.json()["error"]["code"], res.text
         assert "x-request-id" in res.headers
     assert api.get("/health").status_code in (200, 503)  # the connection is still usable
+
+
+@pytest.mark.parametrize("question", ["What was BTC on 9999-12-31?", "RSI of BTC on 0001-01-01"])
+def test_chat_says_an_extreme_date_is_out_of_range(api: TestClient, question: str) -> None:
+    res = api.post("/chat", json={"message": question})
+    assert res.status_code == 200, res.text
+    answer = res.json()["answer"]
+    assert "1970-01-01" in answer and "2100-12-31" in answer, answer
+
+
+def test_chat_answers_a_dated_price_question_with_that_days_close(api: TestClient) -> None:
+    answer = api.post("/chat", json={"message": "What was BTC on 2025-03-01?"}).json()["answer"]
+    close = fmt.price(float(DAILY.loc["2025-03-01", "close"]))
+    assert "2025-03-01" in answer and close in answer, (close, answer)
