@@ -102,6 +102,18 @@ class Settings(BaseSettings):
     trust_forwarded_for: bool = Field(default=False, description="behind a reverse proxy")
     max_body_bytes: int = Field(default=1_000_000, ge=1024, le=100_000_000)
     max_query_chars: int = Field(default=2048, ge=64, le=65_536)
+    body_timeout_seconds: float = Field(
+        default=10.0, gt=0, le=300, description="longest wait for the next chunk of a body (408)"
+    )
+    max_in_flight_per_client: int = Field(
+        default=2, ge=1, le=100, description="concurrent sentiment/chat requests per client (429)"
+    )
+    sentiment_max_request_chars: int = Field(
+        default=100_000,
+        ge=5_000,
+        le=500_000,
+        description="total characters of POST /sentiment texts",
+    )
 
     # web chat (Chainlit at /ui)
     chainlit_auth_secret: SecretStr | None = Field(

@@ -1,7 +1,10 @@
 """The gatekeeper: request ids, size limits, per-client rate limits, metrics and access logs.
 
 A pure ASGI middleware (no buffering of streamed responses). Every refusal uses the API's one
-error shape.
+error shape, and so does the answer to an unexpected error: it is caught here, logged with its
+traceback and answered with a JSON 500 carrying the request id (never re-raised, so the
+server's plain-text 500 never follows it and the keep-alive connection stays usable). Body
+timeouts and in-flight caps are in `api.bounds`.
 """
 
 from __future__ import annotations
@@ -16,6 +19,7 @@ from typing import Any
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from api.bounds import BodyTimeout, Exchange, InFlight, expensive
 from api.errors import BodyTooLarge, error_body, error_response, patch_openapi
 from api.logging_setup import REQUEST_ID
 
@@ -24,6 +28,7 @@ _VALID_ID = re.compile(r"^[A-Za-z0-9_.\-]{1,64}$")
 EXEMPT = ("/health", "/metrics", "/docs", "/redoc", "/openapi.json", "/ui", "/telegram/")
 CHAT = ("/chat", "/ai-analysis")
 ADMIN = ("/admin/", "/models/")
+_BODY_TIMEOUT = "The request body stopped arriving: no data for {} s."
 __all__ = ["BodyTooLarge", "Gatekeeper", "install", "route_group"]
 
 
@@ -50,6 +55,7 @@ class Gatekeeper:
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
+        self.in_flight = InFlight()
 
     def _client(self, scope: Scope, trust_forwarded: bool) -> str:
         key = _header(scope, b"x-api-key")
@@ -62,14 +68,25 @@ class Gatekeeper:
         return "ip:" + (client[0] if client else "unknown")
 
     async def _refuse(
-        self, send: Send, status: int, code: str, message: str, headers: list[tuple[bytes, bytes]]
+        self,
+        send: Send,
+        status: int,
+        code: str,
+        message: str,
+        headers: list[tuple[bytes, bytes]],
+        details: Any = None,
     ) -> None:
-        body = json.dumps(error_body(code, message)).encode()
+        body = json.dumps(error_body(code, message, details)).encode()
+        length = str(len(body)).encode()
         await send(
             {
                 "type": "http.response.start",
                 "status": status,
-                "headers": [(b"content-type", b"application/json"), *headers],
+                "headers": [
+                    (b"content-type", b"application/json"),
+                    (b"content-length", length),
+                    *headers,
+                ],
             }
         )
         await send({"type": "http.response.body", "body": body})
@@ -88,17 +105,42 @@ class Gatekeeper:
         status = 500
         extra: list[tuple[bytes, bytes]] = [(b"x-request-id", request_id.encode())]
         path, method = scope["path"], scope["method"]
+        exchange = Exchange()
+        holder: str | None = None  # the client holding an in-flight slot
 
         async def send_with_headers(message: Message) -> None:
             nonlocal status
+            if exchange.replaced:
+                return
             if message["type"] == "http.response.start":
+                if exchange.body_timed_out:  # the app answered its failed body read: ours wins
+                    exchange.replaced = True
+                    await fail(408, "request_timeout", _BODY_TIMEOUT.format(timeout))
+                    return
                 status = message["status"]
+                exchange.started = True
                 message = {**message, "headers": [*message.get("headers", []), *extra]}
             await send(message)
 
+        async def fail(code_status: int, code: str, message: str) -> None:
+            """Answer with the error shape if the response has not started (else nothing can
+            be said: returning leaves an unfinished response, which the server closes)."""
+            nonlocal status
+            if exchange.started:
+                return
+            status = code_status
+            exchange.started = True
+            # a body left unread (stalled or too large) would be read as the next request
+            closing = code_status in (408, 413)
+            headers = [*extra, (b"connection", b"close")] if closing else extra
+            details = {"request_id": request_id} if code_status == 500 else None
+            await self._refuse(send, code_status, code, message, headers, details)
+
+        timeout = 0.0
         try:
             if services is not None:
                 settings = services.settings
+                timeout = settings.body_timeout_seconds
                 if len(scope.get("query_string", b"")) > settings.max_query_chars:
                     status = 414
                     await self._refuse(
@@ -121,9 +163,9 @@ class Gatekeeper:
                     )
                     return
                 group = route_group(path, method)
+                client = self._client(scope, settings.trust_forwarded_for)
                 if group is not None:
                     limit = getattr(settings, f"rate_limit_{group}_per_minute")
-                    client = self._client(scope, settings.trust_forwarded_for)
                     decision = await services.limiter.hit(group, client, limit)
                     extra += [
                         (b"x-ratelimit-limit", str(decision.limit).encode()),
@@ -141,15 +183,35 @@ class Gatekeeper:
                             [*extra, (b"retry-after", str(decision.retry_after).encode())],
                         )
                         return
-                receive = self._limited(receive, settings.max_body_bytes)
+                if expensive(path, method):
+                    cap = settings.max_in_flight_per_client
+                    if not self.in_flight.acquire(client, cap):
+                        status = 429
+                        await self._refuse(
+                            send,
+                            429,
+                            "too_many_in_flight",
+                            f"At most {cap} requests at a time per client on this route; "
+                            "wait for one to finish.",
+                            [*extra, (b"retry-after", b"1")],
+                        )
+                        return
+                    holder = client
+                receive = exchange.bounded(receive, settings.max_body_bytes, timeout)
             try:
                 await self.app(scope, receive, send_with_headers)
             except BodyTooLarge:
-                status = 413
-                await self._refuse(
-                    send, 413, "body_too_large", "The request body is too large.", extra
-                )
+                await fail(413, "body_too_large", "The request body is too large.")
+            except BodyTimeout:
+                await fail(408, "request_timeout", _BODY_TIMEOUT.format(timeout))
+            except Exception:
+                # the one answer to an unexpected error: logged with its traceback, never
+                # re-raised, so no plain-text 500 follows and the connection stays usable
+                log.exception("unhandled error on %s %s", method, path)
+                await fail(500, "internal_error", "Something went wrong on our side.")
         finally:
+            if holder is not None:
+                self.in_flight.release(holder)
             elapsed = time.perf_counter() - started
             route = getattr(scope.get("route"), "path", None) or (
                 "/ui" if path.startswith("/ui") else "unmatched"
@@ -171,33 +233,23 @@ class Gatekeeper:
             )
             REQUEST_ID.reset(token)
 
-    @staticmethod
-    def _limited(receive: Receive, limit: int) -> Receive:
-        seen = 0
-
-        async def wrapped() -> Message:
-            nonlocal seen
-            message = await receive()
-            if message["type"] == "http.request":
-                seen += len(message.get("body", b""))
-                if seen > limit:
-                    raise BodyTooLarge
-            return message
-
-        return wrapped
-
 
 def _document_refusals(schema: dict[str, Any]) -> None:
     """Add the gatekeeper's own answers to every operation it can refuse, so the schema lists
-    every status a client can get (413 with a body, 414 always, 429 on limited routes)."""
+    every status a client can get (408 and 413 with a body, 414 and 500 always, 429 on limited
+    routes)."""
     for path, operations in schema.get("paths", {}).items():
         for method, operation in operations.items():
             responses = operation.setdefault("responses", {})
             if "requestBody" in operation:
+                responses.setdefault(
+                    "408", error_response("Body stalled past BODY_TIMEOUT_SECONDS")
+                )
                 responses.setdefault("413", error_response("Request body over MAX_BODY_BYTES"))
             responses.setdefault("414", error_response("Query string over MAX_QUERY_CHARS"))
             if route_group(path, method.upper()) is not None:
                 responses.setdefault("429", error_response("Rate limit reached; see Retry-After"))
+            responses.setdefault("500", error_response("Unexpected error; quote X-Request-ID"))
 
 
 def install(app: Any) -> None:

@@ -2,8 +2,10 @@
 GET /sentiment-trend/{symbol} (a daily series).
 
 Limits are part of the request schema, so they show in the OpenAPI docs and a breach is a 422
-naming the field: at most 100 texts, each 1 to 5,000 characters (bodies beyond the global
-`MAX_BODY_BYTES` are refused with 413 before parsing).
+naming the field: at most 100 texts, each 1 to 5,000 characters, together at most
+`SENTIMENT_MAX_REQUEST_CHARS` (bodies beyond the global `MAX_BODY_BYTES` are refused with 413
+before parsing). Scoring is CPU-bound, so the total bounds each request's time; the gatekeeper
+caps how many run at once per client (`MAX_IN_FLIGHT_PER_CLIENT`).
 """
 
 from __future__ import annotations
@@ -11,7 +13,8 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Path, Query
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
+from fastapi.exceptions import RequestValidationError
+from pydantic import BaseModel, ConfigDict, Field, StrictFloat, StringConstraints, model_validator
 
 from agent.sentiment import MAX_TEXT_CHARS, MAX_TEXTS, SentimentService, service_for
 from api.deps import IsoDateOrTime, ServicesDep
@@ -49,7 +52,8 @@ class SentimentRequest(BaseModel):
     as_of: IsoDateOrTime | None = Field(
         default=None, description="end of the window, exclusive (a date: that UTC day's end)"
     )
-    window_days: float = Field(default=7, gt=0, le=365, description="window when no `since`")
+    # strict: JSON `true` is not a number of days (lax float reads it as 1)
+    window_days: StrictFloat = Field(default=7, gt=0, le=365, description="window when no `since`")
 
     @model_validator(mode="after")
     def _symbol_or_texts(self) -> SentimentRequest:
@@ -87,11 +91,26 @@ class SentimentResponse(BaseModel):
     items: list[Item]
 
 
+def _within_total(texts: list[str], limit: int) -> None:
+    """A 422 naming the field and the limit when the texts together are over `limit` chars
+    (a rule on the content, like the per-text limit; the body itself may be small enough)."""
+    total = sum(len(text) for text in texts)
+    if total > limit:
+        message = (
+            f"The texts have {total} characters together; the limit per request is {limit} "
+            "(SENTIMENT_MAX_REQUEST_CHARS): split them over several requests."
+        )
+        raise RequestValidationError(
+            [{"loc": ("body", "texts"), "msg": message, "type": "too_long", "input": None}]
+        )
+
+
 @router.post("/sentiment", response_model=SentimentResponse, responses=ERRORS)
-async def sentiment(body: SentimentRequest, service: SentimentDep) -> Any:
+async def sentiment(body: SentimentRequest, service: SentimentDep, services: ServicesDep) -> Any:
     """Texts: each scored, with their weighted mean. Symbol: the recency-weighted reading of its
     stored news, the items, sources and freshness; with no items, no score and a message."""
     if body.texts is not None:
+        _within_total(body.texts, services.settings.sentiment_max_request_chars)
         result = await service.score_texts(body.texts)
         if body.symbol is not None:
             result["symbol"] = service.symbol(body.symbol)
