@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import json
 import logging
-import sys
 from collections.abc import Callable
 from typing import Any
 
@@ -31,6 +30,7 @@ from agent.errors import (
     UnknownSymbolError,
 )
 from api.schemas import ErrorResponse
+from ui.errors import unreadable_body
 
 log = logging.getLogger(__name__)
 # FastAPI's detail when reading the body failed for a reason other than malformed JSON text
@@ -50,31 +50,6 @@ def error_body(code: str, message: str, details: Any = None) -> dict[str, Any]:
 
 def _json(status: int, code: str, message: str, details: Any = None) -> JSONResponse:
     return JSONResponse(status_code=status, content=error_body(code, message, details))
-
-
-def unreadable_body(cause: BaseException | None) -> tuple[str, str, dict[str, Any]]:
-    """Why a JSON body could not be read: (reason, message, details) for the 422 answer.
-
-    `json.loads` fails with RecursionError on nesting deeper than Python's recursion limit,
-    ValueError past Python's limit on integer digits (`sys.get_int_max_str_digits()`), and
-    UnicodeDecodeError on bytes that are not UTF-8 (or UTF-16/32 with its BOM).
-    """
-    if isinstance(cause, RecursionError):
-        return "too_deep", "The request body is nested too deeply.", {}
-    if isinstance(cause, UnicodeDecodeError):
-        return (
-            "not_utf8",
-            f"The request body is not valid UTF-8 (byte {cause.start}).",
-            {"position": cause.start},
-        )
-    if isinstance(cause, ValueError) and "integer string conversion" in str(cause):
-        limit = sys.get_int_max_str_digits()
-        return (
-            "integer_too_large",
-            f"An integer in the request body has more than {limit} digits.",
-            {"max_digits": limit},
-        )
-    return "unreadable", "The request body could not be read as JSON.", {}
 
 
 def _invalid_body(reason: str, message: str, details: dict[str, Any]) -> JSONResponse:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import logging
+import sys
 from collections.abc import Mapping
 from typing import Any
 
@@ -38,6 +39,31 @@ _CODES = {
     422: "invalid_request",
     429: "rate_limited",
 }
+
+
+def unreadable_body(cause: BaseException | None) -> tuple[str, str, dict[str, Any]]:
+    """Why a JSON body could not be read: (reason, message, details) for the 422 answer.
+
+    `json.loads` fails with RecursionError on nesting deeper than Python's recursion limit,
+    ValueError past Python's limit on integer digits (`sys.get_int_max_str_digits()`), and
+    UnicodeDecodeError on bytes that are not UTF-8 (or UTF-16/32 with its BOM).
+    """
+    if isinstance(cause, RecursionError):
+        return "too_deep", "The request body is nested too deeply.", {}
+    if isinstance(cause, UnicodeDecodeError):
+        return (
+            "not_utf8",
+            f"The request body is not valid UTF-8 (byte {cause.start}).",
+            {"position": cause.start},
+        )
+    if isinstance(cause, ValueError) and "integer string conversion" in str(cause):
+        limit = sys.get_int_max_str_digits()
+        return (
+            "integer_too_large",
+            f"An integer in the request body has more than {limit} digits.",
+            {"max_digits": limit},
+        )
+    return "unreadable", "The request body could not be read as JSON.", {}
 
 
 def error_body(code: str, message: str, details: Any = None) -> dict[str, Any]:
@@ -97,7 +123,8 @@ async def _invalid(_: Request, exc: Exception) -> JSONResponse:
 async def _http(_: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, StarletteHTTPException)
     if exc.status_code == 400 and exc.detail == _UNREADABLE_BODY:
-        return error_json(422, "invalid_body", "The request body is not valid UTF-8 JSON.")
+        reason, message, details = unreadable_body(exc.__cause__)
+        return error_json(422, "invalid_body", message, {"reason": reason, **details})
     code = _CODES.get(exc.status_code, "http_error")
     return error_json(exc.status_code, code, str(exc.detail), headers=exc.headers)
 

@@ -66,6 +66,27 @@ def test_chainlit_errors_use_the_documented_shape(app_factory: Callable[..., Tes
     _error(client.get("/ui/stored-elements/nope"), 401)
 
 
+@pytest.mark.parametrize(
+    ("body", "reason"),
+    [
+        (b"[" * 100_000 + b"]" * 100_000, "too_deep"),
+        (b'{"pagination": {"first": ' + b"9" * 5000 + b"}}", "integer_too_large"),
+        (b'{"filter": {"search": "\xff"}}', "not_utf8"),
+    ],
+    ids=["deep", "huge-int", "not-utf8"],
+)
+def test_an_unreadable_body_says_why(
+    app_factory: Callable[..., TestClient], body: bytes, reason: str
+) -> None:
+    client = _logged_in(app_factory(max_body_bytes=1_000_000))
+    res = client.post(
+        "/ui/project/threads", content=body, headers={"content-type": "application/json"}
+    )
+    error = _error(res, 422)
+    assert error["code"] == "invalid_body" and error["details"]["reason"] == reason, error
+    assert "UTF-8 JSON" not in error["message"]
+
+
 @pytest.mark.timeout(120)
 def test_postgres_down_is_a_503_within_the_database_timeout(
     private_postgres: Any, tmp_path: Path
