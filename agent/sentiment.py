@@ -155,7 +155,8 @@ class SentimentService:
         if not 1 <= days <= 365:
             raise InvalidRequestError("days must be between 1 and 365.")
         end = as_of_time(as_of)
-        start = datetime.combine(end.date() - timedelta(days=days - 1), time(0), tzinfo=UTC)
+        last_day = (end - timedelta(microseconds=1)).date()  # the UTC day `end` closes
+        start = datetime.combine(last_day - timedelta(days=days - 1), time(0), tzinfo=UTC)
 
         def read() -> dict[str, Any]:
             items = self.store.items(coin.symbol, start, end)

@@ -46,9 +46,12 @@ def test_concurrent_requests_fail_fast_with_postgres_down_and_chat_recovers(
             assert client.post("/chat", json=chat).status_code == 200
 
             private_postgres.stop()
+            # thirty people at once (each its own key, so each its own client and principal)
             calls: list[Callable[[], Any]] = [
                 lambda i=i: client.post(  # type: ignore[misc]
-                    "/chat", json={"message": "what is BTC at?", "thread_id": f"d{i % 7}"}
+                    "/chat",
+                    json={"message": "what is BTC at?", "thread_id": f"d{i}"},
+                    headers={"X-API-Key": f"user-{i}"},
                 )
                 for i in range(CHATS)
             ] + [

@@ -110,7 +110,10 @@ def test_limits_and_errors(api: TestClient) -> None:
     assert too_long.status_code == 422
     detail = too_long.json()["error"]["details"][0]
     assert detail["field"] == "body.texts.1" and "at most 5000 characters" in detail["message"]
-    assert api.post("/sentiment", json={"texts": ["x" * 5000] * 100}).status_code == 200
+    assert api.post("/sentiment", json={"texts": ["x" * 5000] * 20}).status_code == 200
+    over_total = api.post("/sentiment", json={"texts": ["x" * 5000] * 100})
+    assert over_total.status_code == 422
+    assert "SENTIMENT_MAX_REQUEST_CHARS" in over_total.json()["error"]["details"][0]["message"]
     assert api.post("/sentiment", json={}).status_code == 422
     assert api.post("/sentiment", json={"texts": [""]}).status_code == 422
     assert api.post("/sentiment", json={"texts": []}).status_code == 422
