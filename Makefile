@@ -44,6 +44,7 @@ bench: setup
 	$(BIN)/python benchmarks/bench_technical_panel.py
 	$(BIN)/python benchmarks/bench_technical_api.py
 	$(BIN)/python benchmarks/bench_chat_offline.py
+	$(BIN)/python benchmarks/bench_chat_concurrency.py
 	$(BIN)/python benchmarks/bench_forecast.py
 	$(BIN)/python benchmarks/bench_sentiment.py
 	$(BIN)/python benchmarks/bench_knowledge.py
