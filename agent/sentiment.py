@@ -42,6 +42,7 @@ from tools.sentiment.report import symbol_report, texts_report, trend_report
 log = logging.getLogger(__name__)
 MAX_TEXTS = 100
 MAX_TEXT_CHARS = 5000
+MIN_WINDOW_DAYS = 1 / 1440  # one minute: a shorter window is below the resolution of a feed
 SCORE_BATCH = 64
 Progress = Callable[[str, int, int], None]  # (stage "fetch" | "score", done, total)
 
@@ -126,8 +127,8 @@ class SentimentService:
         `as_of` (or since `since`), with its evidence; says so when there is none."""
         coin = resolve(symbol)
         end = as_of_time(as_of)
-        if not 0 < window_days <= 365:
-            raise InvalidRequestError("window_days must be above 0 and at most 365.")
+        if not MIN_WINDOW_DAYS <= window_days <= 365:
+            raise InvalidRequestError("window_days must be at least one minute and at most 365.")
         start = start_time(since) if since is not None else end - timedelta(days=window_days)
         if start >= end:
             raise InvalidRequestError("`since` must be before `as_of`.")

@@ -16,7 +16,13 @@ from fastapi import APIRouter, Depends, Path, Query
 from fastapi.exceptions import RequestValidationError
 from pydantic import BaseModel, ConfigDict, Field, StrictFloat, StringConstraints, model_validator
 
-from agent.sentiment import MAX_TEXT_CHARS, MAX_TEXTS, SentimentService, service_for
+from agent.sentiment import (
+    MAX_TEXT_CHARS,
+    MAX_TEXTS,
+    MIN_WINDOW_DAYS,
+    SentimentService,
+    service_for,
+)
 from api.deps import IsoDateOrTime, ServicesDep
 from api.schemas import ERRORS
 
@@ -53,7 +59,9 @@ class SentimentRequest(BaseModel):
         default=None, description="end of the window, exclusive (a date: that UTC day's end)"
     )
     # strict: JSON `true` is not a number of days (lax float reads it as 1)
-    window_days: StrictFloat = Field(default=7, gt=0, le=365, description="window when no `since`")
+    window_days: StrictFloat = Field(
+        default=7, ge=MIN_WINDOW_DAYS, le=365, description="window when no `since` (days)"
+    )
 
     @model_validator(mode="after")
     def _symbol_or_texts(self) -> SentimentRequest:

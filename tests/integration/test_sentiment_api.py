@@ -114,6 +114,9 @@ def test_limits_and_errors(api: TestClient) -> None:
     over_total = api.post("/sentiment", json={"texts": ["x" * 5000] * 100})
     assert over_total.status_code == 422
     assert "SENTIMENT_MAX_REQUEST_CHARS" in over_total.json()["error"]["details"][0]["message"]
+    tiny = api.post("/sentiment", json={"symbol": "btc", "window_days": 1e-300})
+    assert tiny.status_code == 422  # a window shorter than a minute, said as such
+    assert tiny.json()["error"]["details"][0]["field"] == "body.window_days"
     assert api.post("/sentiment", json={}).status_code == 422
     assert api.post("/sentiment", json={"texts": [""]}).status_code == 422
     assert api.post("/sentiment", json={"texts": []}).status_code == 422
