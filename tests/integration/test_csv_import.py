@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import numpy as np
@@ -78,11 +78,15 @@ def test_as_of_reads_never_return_later_bars(services: Services, tmp_path: Path)
     import_file(services.prices, write_csv(tmp_path, "BTC-USD.csv", synthetic_bars(365)))
     rng = np.random.default_rng(3)
     days = pd.date_range("2022-01-01", periods=365, freq="D", tz="UTC")
-    for day in rng.choice(days, 25):
-        as_of = pd.Timestamp(day).to_pydatetime()
-        got = services.prices.read("BTC-USD", "1d", as_of=as_of)
-        assert got.index.max() == as_of
-        assert (got.index <= as_of).all()
+    for day in rng.choice(days[1:], 25):
+        # as_of is an instant: a daily bar is read once it has closed, a day after it opened
+        closes = pd.Timestamp(day).to_pydatetime() + timedelta(days=1)
+        got = services.prices.read("BTC-USD", "1d", as_of=closes)
+        assert got.index.max() == pd.Timestamp(day)
+        assert (got.index + timedelta(days=1) <= closes).all()
+        still_open = services.prices.read("BTC-USD", "1d", as_of=closes - timedelta(seconds=1))
+        assert still_open.index.max() == pd.Timestamp(day) - timedelta(days=1)
+        as_of = closes
         last5 = services.prices.read("BTC-USD", "1d", as_of=as_of, limit=5)
         assert list(last5.index) == list(got.index[-5:])
 
@@ -92,5 +96,5 @@ def test_hourly_file_goes_to_the_hourly_series(services: Services, tmp_path: Pat
     res = import_file(services.prices, write_csv(tmp_path, "BTC-USD_1h.csv", hourly))
     assert (res.symbol, res.interval, res.rows) == ("BTC-USD", "1h", 72)
     got = services.prices.read("BTC-USD", "1h", as_of=datetime(2022, 1, 2, 5, tzinfo=UTC))
-    assert got.index[-1] == pd.Timestamp("2022-01-02 05:00", tz="UTC")
+    assert got.index[-1] == pd.Timestamp("2022-01-02 04:00", tz="UTC")  # closed at 05:00
     assert _stored(services, "BTC-USD", "1d").empty
