@@ -106,7 +106,7 @@ class Settings(BaseSettings):
         default=10.0, gt=0, le=300, description="longest wait for the next chunk of a body (408)"
     )
     max_in_flight_per_client: int = Field(
-        default=2, ge=1, le=100, description="concurrent sentiment/chat requests per client (429)"
+        default=2, ge=1, le=100, description="concurrent POST /sentiment requests per client (429)"
     )
     sentiment_max_request_chars: int = Field(
         default=100_000,

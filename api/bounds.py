@@ -14,8 +14,10 @@ from starlette.types import Message, Receive
 
 from api.errors import BodyTooLarge
 
-# POST routes whose work is CPU- or LLM-bound: sentiment scoring of texts, chat turns
-EXPENSIVE = frozenset({"/sentiment", "/chat", "/chat/stream", "/ai-analysis"})
+# POST routes whose work is CPU-bound in this process: scoring texts. Chat turns are bounded by
+# the chat rate limit, TURN_TIMEOUT_SECONDS and one turn at a time per thread instead, so a
+# person who double-sends on one thread gets every turn answered in order, not a 429.
+EXPENSIVE = frozenset({"/sentiment"})
 
 
 def expensive(path: str, method: str) -> bool:

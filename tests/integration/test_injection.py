@@ -59,7 +59,7 @@ LEAKS = (
 # second. A slow one is timed again: pg_sleep is slow every time, a stall of a busy machine is not.
 SLOW_SECONDS = 4.0
 # Tables a chat turn writes by design (the thread's memory); they may only grow.
-GROWS_BY_DESIGN = ("checkpoint",)
+GROWS_BY_DESIGN = ("checkpoint", "thread_owners")  # chat memory and who owns each thread
 # Valid values for the parameters not under attack, so the payload reaches the handler.
 VALID = {
     "symbol": "BTC-USD",

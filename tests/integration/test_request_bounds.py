@@ -120,7 +120,7 @@ def test_a_client_over_its_in_flight_cap_gets_429_with_retry_after_and_others_pr
         assert third.json()["error"]["code"] == "too_many_in_flight"
         assert int(third.headers["retry-after"]) >= 1 and third.headers["x-request-id"]
         chat = httpx.post(f"{url}/chat", json={"message": "hi"}, headers={"X-API-Key": "alice"})
-        assert chat.status_code == 429  # the cap covers every expensive route
+        assert chat.status_code == 200  # chat turns are bounded per thread, not by this cap
         other = httpx.post(f"{url}/sentiment", json=body, headers={"X-API-Key": "bob"})
         assert other.status_code == 200
         rest = b'"Bitcoin rallies"]}'
