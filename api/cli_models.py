@@ -3,17 +3,40 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from datetime import date
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
+from rich.progress import Progress, TaskID
 from rich.table import Table
 
 from api.cli_common import cli_services as _services
 from api.cli_common import console, progress_bar
 
 app = typer.Typer(help="Forecast models: train, evaluate, list, promote.", no_args_is_help=True)
+
+
+def fold_counter(bars: Progress, task: TaskID) -> Callable[[int, int], None]:
+    """`on_fold` for a bar: walk-forward calls it with (folds done, counted from 1, number of
+    folds) (`tools.forecast.FoldProgress`), so that count is the bar's `completed` as is."""
+
+    def on_fold(done: int, total: int) -> None:
+        bars.update(task, total=total, completed=done)
+
+    return on_fold
+
+
+def epoch_counter(bars: Progress, task: TaskID, epochs: int) -> Callable[[int, float, float], None]:
+    """`on_epoch` for a bar of at most `epochs`: called with (epochs done, counted from 1,
+    loss, validation loss) (`tools.forecast.train.Progress`); early stopping ends it sooner."""
+
+    def on_epoch(done: int, loss: float, val_loss: float) -> None:
+        bars.update(task, visible=True, total=epochs, completed=done,
+                    info=f"loss {loss:.4f} val {val_loss:.4f}")  # fmt: skip
+
+    return on_epoch
 
 
 def _train_one(services: Any, symbol: str) -> Any:
@@ -23,15 +46,11 @@ def _train_one(services: Any, symbol: str) -> Any:
         folds = bars.add_task(f"{symbol} walk-forward folds", total=None, info="")
         epochs = bars.add_task(f"{symbol} final fit epochs", total=None, info="", visible=False)
         config = services.training._config()
-
-        def on_fold(index: int, total: int) -> None:
-            bars.update(folds, total=total, completed=index + 1)
-
-        def on_epoch(epoch: int, loss: float, val_loss: float) -> None:
-            bars.update(epochs, visible=True, total=config.epochs, completed=epoch + 1,
-                        info=f"loss {loss:.4f} val {val_loss:.4f}")  # fmt: skip
-
-        progress = TrainProgress(on_fold=on_fold, on_epoch=on_epoch, on_stage=console.log)
+        progress = TrainProgress(
+            on_fold=fold_counter(bars, folds),
+            on_epoch=epoch_counter(bars, epochs, config.epochs),
+            on_stage=console.log,
+        )
         return services.training.train(symbol, progress)
 
 
@@ -85,9 +104,7 @@ def evaluate(
         resolved = services.market.symbols([symbol])[0]
         with progress_bar("info") as bars:
             task = bars.add_task(f"{resolved} folds", total=None, info="")
-            progress = TrainProgress(
-                on_fold=lambda i, n: bars.update(task, total=n, completed=i + 1)
-            )
+            progress = TrainProgress(on_fold=fold_counter(bars, task))
             report = services.training.evaluate(
                 resolved, date.fromisoformat(start), date.fromisoformat(end), progress=progress
             )

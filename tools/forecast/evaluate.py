@@ -87,7 +87,8 @@ class EvaluationReport(BaseModel):
         return self.model_dump(mode="json")
 
 
-#: Called after each fold with (fold number from 1, number of folds, the fold).
+#: Called after each fold with (fold number from 1, which is also how many folds are done,
+#: number of folds, the fold): the last call has the first two equal.
 FoldProgress = Callable[[int, int, FoldInfo], None]
 
 

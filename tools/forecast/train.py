@@ -24,7 +24,8 @@ from tools.forecast.model import build_model, configure_determinism, import_kera
 from tools.forecast.trained import TrainedModel
 from tools.indicators.bars import AsOf
 
-#: Called after each epoch with (epoch number from 1, training loss, validation loss).
+#: Called after each epoch with (epoch number from 1, which is also how many epochs are done,
+#: training loss, validation loss).
 Progress = Callable[[int, float, float], None]
 
 #: Fewest validation residuals a horizon needs for its own quantiles.
