@@ -19,16 +19,18 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from agent import formatting as fmt
+from agent.knowledge import KnowledgeService
 from agent.services import Services
 from agent.settings import Settings
 from api.main import create_app
 from knowledge.market.csv_files import import_file
 from knowledge.news import NewsDraft, NewsStore
 from tests.factories import synthetic_bars, write_csv
+from tests.unit.knowledge_store.fakes import HashingEmbedder
 from tools.sentiment.lexicon import LexiconAnalyzer
 
 pytestmark = pytest.mark.integration
-EXAMPLES = 300  # per route; six properties below, about 1,800 requests in all
+EXAMPLES = 500  # per property; six properties below, 3,000 generated cases in all
 FIRST = datetime(2025, 5, 26, tzinfo=UTC)
 LAST = datetime(2025, 6, 12, tzinfo=UTC)
 DAILY = synthetic_bars(200, seed=21, start="2025-01-01")  # to 2025-07-19
@@ -264,3 +266,29 @@ def test_chat_answers_a_dated_price_question_with_that_days_close(api: TestClien
     answer = api.post("/chat", json={"message": "What was BTC on 2025-03-01?"}).json()["answer"]
     close = fmt.price(float(DAILY.loc["2025-03-01", "close"]))
     assert "2025-03-01" in answer and close in answer, (close, answer)
+
+
+@pytest.mark.timeout(600)
+def test_knowledge_search_sees_only_documents_published_before_the_instant(
+    services: Services,
+) -> None:
+    """The knowledge store's `as_of` (routes and chat go through `KnowledgeService.search`)."""
+    knowledge = KnowledgeService(services.db, HashingEmbedder())
+    news = [
+        {"title": f"Bitcoin note {i}", "text": f"Bitcoin network note number {i}.",
+         "url": f"https://news.test/{i}", "published_at": moment, "symbols": ["BTC"]}
+        for i, moment in enumerate(PUBLISHED[::2])
+    ]  # fmt: skip
+    knowledge.index_news(news)
+    dated = sorted(item["published_at"] for item in news)
+
+    @PROPERTY
+    @given(as_of_values())
+    def check(value: tuple[str, datetime]) -> None:
+        text, instant = value
+        as_of = date.fromisoformat(text) if len(text) == 10 else datetime.fromisoformat(text)
+        hits = knowledge.search("Bitcoin note", k=50, kind="news", as_of=as_of)["hits"]
+        published = sorted(_parse(h["published_at"]) for h in hits)
+        assert published == [p for p in dated if p < instant], (text, instant)
+
+    check()
