@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: setup run test test-unit test-integration lint format bench clean
+.PHONY: setup run system-deps test test-unit test-integration lint format bench clean
 
 setup: $(STAMP)
 
@@ -20,13 +20,19 @@ $(STAMP): pyproject.toml
 run: setup
 	$(BIN)/crypto-assistant serve
 
-test: setup
+# the Debian packages the suite needs (redis-server, chromium, nginx, wrk), listed once in
+# scripts/system-packages.sh: installed when missing as root with apt-get, otherwise the exact
+# command to run is printed and the target fails; silent when all are there
+system-deps:
+	@bash scripts/system-packages.sh
+
+test: system-deps setup
 	$(BIN)/python -m pytest -q
 
 test-unit: setup
 	$(BIN)/python -m pytest -q tests/unit
 
-test-integration: setup
+test-integration: system-deps setup
 	$(BIN)/python -m pytest -q tests/integration
 
 lint: setup
