@@ -20,9 +20,9 @@ $(STAMP): pyproject.toml
 run: setup
 	$(BIN)/crypto-assistant serve
 
-# the Debian packages the suite needs (redis-server, chromium, nginx, wrk), listed once in
-# scripts/system-packages.sh: installed when missing as root with apt-get, otherwise the exact
-# command to run is printed and the target fails; silent when all are there
+# the Debian packages the suite needs, listed once in scripts/system-packages.sh: installed when
+# missing as root with apt-get, otherwise the exact command to run is printed and the target
+# fails; silent when all are there
 system-deps:
 	@bash scripts/system-packages.sh
 
