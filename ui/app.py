@@ -6,6 +6,11 @@ Postgres memory. Tool calls show as steps with their arguments and a short resul
 grounded answer streams in as tokens, and a turn that ran a technical analysis ends with the
 candle chart of the analysed symbol.
 
+A new conversation opens on the welcome screen (our logo from `ui/public/`, the composer and
+the starters). The starters and a hint are computed per page load and per session: while no
+coin has a daily bar stored, only questions that need no data are offered, and a system
+message (sent to that browser only, never stored) gives the command that loads market data.
+
 Conversations are stored (`ui.threads`) for the logged-in user (`ui.auth`: one local user, or
 the one a trusted proxy names), so the sidebar lists them and opening one resumes it: the
 resumed session keeps the conversation's thread id, hence the agent's memory of it. The agent
@@ -35,10 +40,17 @@ log = logging.getLogger(__name__)
 
 STARTERS = [
     cl.Starter(label="RSI of Bitcoin", message="What is the RSI of BTC?"),
-    cl.Starter(label="Is Ether oversold?", message="Is ETH oversold?"),
-    cl.Starter(label="Bitcoin vs Solana", message="Compare BTC and SOL"),
+    cl.Starter(label="Bitcoin vs Ether, 30 days", message="Compare BTC and ETH"),
+    cl.Starter(label="Is Solana oversold?", message="Is SOL oversold?"),
     cl.Starter(label="What is MACD?", message="What is MACD?"),
 ]
+# answered from the indicator glossary: they work before any market data is stored
+CONCEPT_STARTERS = [
+    cl.Starter(label="What is MACD?", message="What is MACD?"),
+    cl.Starter(label="What is RSI?", message="What is RSI?"),
+    cl.Starter(label="What are Bollinger Bands?", message="What are Bollinger Bands?"),
+]
+SHIPPED_PRICES = "../shared/data/prices"  # the CSV files shipped beside the project (README)
 NOT_READY = (
     "The assistant is not ready: its services are still starting or this page is not served "
     "by the API. Start it with `crypto-assistant serve` (or `make run`) and open /ui."
@@ -82,8 +94,49 @@ async def on_chat_resume(thread: ThreadDict) -> None:
 
 @cl.set_starters
 async def starters(user: cl.User | None = None, language: str | None = None) -> list[cl.Starter]:
-    """The example questions shown on an empty thread."""
+    """The example questions shown on an empty thread: concepts only while no data is stored.
+
+    Chainlit asks for them on each page load (`/project/settings`), so they follow the store.
+    """
+    services = started_services(serving_app())
+    if services is not None and await store_is_empty(services):
+        return CONCEPT_STARTERS
     return STARTERS
+
+
+async def store_is_empty(services: Services) -> bool:
+    """True when no coin of the catalogue has a daily bar stored (False if that is unknown)."""
+    try:
+        coins = await asyncio.to_thread(services.market.cryptocurrencies)
+    except (ServiceError, KnowledgeError) as exc:
+        log.warning("web chat: market coverage unavailable: %s", exc)
+        return False
+    return not any(coin["rows"] for coin in coins)
+
+
+def empty_store_hint(services: Services) -> str:
+    """The one command that loads market data: the configured folder, else the shipped one."""
+    folder = services.settings.crypto_data_dir or SHIPPED_PRICES
+    return (
+        "**No market data is stored yet**, so questions about prices and indicators cannot be "
+        "answered. Load the daily prices from the project folder, then start a new chat:\n\n"
+        f"```bash\n.venv/bin/crypto-assistant data import {folder}\n```\n\n"
+        "Questions about concepts, such as *What is MACD?*, work already."
+    )
+
+
+@cl.on_chat_start
+async def on_chat_start() -> None:
+    """A new conversation: say how to load market data when the store has none.
+
+    The hint is a system message sent to this browser only, not stored: the welcome screen
+    (logo, composer, starters) stays, and a conversation resumed later does not repeat it.
+    """
+    services = current_services()
+    if services is None or not await store_is_empty(services):
+        return
+    hint = cl.Message(content=empty_store_hint(services), type="system_message")
+    await cl.context.emitter.send_step(hint.to_dict())
 
 
 def current_services() -> Services | None:
