@@ -2,7 +2,8 @@
 
 The one facade the agent tool, the API, the CLI, Telegram and the web chat use. The analyzer is
 chosen once per process on first use (transformers model if local, else a trained embedding
-head, else the crypto lexicon) and named in every answer. Store access and scoring run in worker
+head, else the crypto lexicon) and named in every answer; a head trained later is picked up
+without a restart (`agent.sentiment_models`). Store access and scoring run in worker
 threads; feed fetching is async. Also here: the `news_sentiment` agent tool and the offline
 answer paragraph for its result.
 """
@@ -10,11 +11,9 @@ answer paragraph for its result.
 from __future__ import annotations
 
 import logging
-import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
-from pathlib import Path
 from typing import Any
 
 import anyio
@@ -23,6 +22,7 @@ from langchain_core.tools import StructuredTool
 from pydantic import BaseModel, Field
 
 from agent.errors import InvalidRequestError, ModelUnavailableError
+from agent.sentiment_models import HEAD_RELOAD_SECONDS, AnalyzerHolder
 from knowledge.embeddings import Embedder
 from knowledge.market.symbols import resolve
 from knowledge.news import NewsStore
@@ -32,7 +32,6 @@ from tools.sentiment import (
     FetchResult,
     Selection,
     describe_sentiment,
-    select_analyzer,
     sentiment_trend_figure,
 )
 from tools.sentiment.config import SentimentConfig, as_of_time, start_time
@@ -58,10 +57,13 @@ class SentimentService:
     # called with the newly stored items (dicts: title, text, url, published_at, symbols), so
     # the knowledge store can index them as news documents
     on_new_items: Callable[[list[dict[str, Any]]], Any] | None = None
+    # at most this often, a newer embedding head saved meanwhile replaces the analyzer
+    reload_seconds: float = HEAD_RELOAD_SECONDS
 
     def __post_init__(self) -> None:
-        self._selection: Selection | None = None
-        self._lock = threading.Lock()
+        self.analyzers = AnalyzerHolder(
+            self.config.analyzer_options, self._embedder, self.reload_seconds
+        )
         self.fetcher = FeedFetcher(
             timeout=self.config.timeout_seconds,
             host_delay=self.config.host_delay_seconds,
@@ -80,16 +82,19 @@ class SentimentService:
         return self.embedder
 
     def selection(self) -> Selection:
-        """The analyzer chosen for this process (chosen and loaded on first call)."""
-        with self._lock:
-            if self._selection is None:
-                try:
-                    options = self.config.analyzer_options()
-                    self._selection = select_analyzer(options, self._embedder)
-                except AnalyzerUnavailableError as exc:
-                    raise ModelUnavailableError(f"Sentiment model unavailable: {exc}") from None
-                log.info("sentiment analyzer: %s", self._selection.analyzer.name)
-            return self._selection
+        """The analyzer in use (chosen on first call; a newer trained head replaces it)."""
+        try:
+            return self.analyzers.current()
+        except AnalyzerUnavailableError as exc:
+            raise ModelUnavailableError(f"Sentiment model unavailable: {exc}") from None
+
+    def status(self, *, choose: bool = True) -> dict[str, Any]:
+        """Which analyzer is in use, its head's version and trained time, why others were
+        passed over, and how often a newer head is looked for. `choose=False` does not load
+        an analyzer that was not used yet (then `analyzer` is None)."""
+        if choose:
+            self.selection()
+        return self.analyzers.status()
 
     def _analyze(self, texts: Sequence[str]) -> tuple[str, list[Any]]:
         analyzer = self.selection().analyzer
@@ -267,29 +272,6 @@ class SentimentArgs(BaseModel):
         description="coin symbol, ticker or name, e.g. BTC-USD, eth, solana", max_length=32
     )
     window_days: int = Field(default=7, ge=1, le=90, description="look-back window in days")
-
-
-def train_embedding_head(
-    csv_path: Path,
-    model_dir: Path,
-    *,
-    test_size: float = 0.2,
-    seed: int = 42,
-    embedder: Embedder | None = None,
-    on_stage: Callable[[str], None] | None = None,
-) -> dict[str, Any]:
-    """Train the embedding head on a labelled CSV, save it as the next version under
-    `model_dir`, and return its metadata (with the held-out evaluation) and folder."""
-    from tools.sentiment.embedding_head import train_from_csv
-
-    return train_from_csv(
-        csv_path,
-        model_dir,
-        embedder or Embedder(),
-        test_size=test_size,
-        seed=seed,
-        on_stage=on_stage,
-    )
 
 
 def build_sentiment_tool(service: SentimentService) -> StructuredTool:

@@ -14,6 +14,7 @@ from typing import Annotated
 
 import typer
 from rich.markdown import Markdown
+from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
@@ -48,7 +49,7 @@ def train(
 ) -> None:
     """Train the embedding head; report its held-out evaluation; save it as the next version."""
     from agent.errors import KnowledgeError, ToolError
-    from agent.sentiment import train_embedding_head
+    from agent.sentiment_models import HEAD_RELOAD_SECONDS, train_embedding_head
 
     settings = _settings()
     try:
@@ -79,6 +80,15 @@ def train(
         f"macro-F1 {evaluation['macro_f1']:.3f} on {split['test_rows']} rows never trained on "
         f"(C={meta['hyperparameters']['C']:g}). Saved to {meta['path']}"
     )
+    backend = getattr(settings, "sentiment_backend", "auto")
+    if backend in ("auto", "embedding"):
+        console.print(
+            f"A running server picks it up within {HEAD_RELOAD_SECONDS:g} seconds, no restart "
+            "needed"
+            + (" (unless it scores with a local transformers model)." if backend == "auto" else ".")
+        )
+    else:
+        console.print(f"SENTIMENT_BACKEND={backend}: the server does not use embedding heads.")
 
 
 @sentiment_app.command("score")
@@ -153,20 +163,37 @@ def trend(
 
 @sentiment_app.command("status")
 def status() -> None:
-    """Which analyzer is in use and why the others were passed over."""
+    """Which analyzer is in use (the head's version and trained time) and why others were
+    passed over."""
     from agent.errors import ServiceError
     from agent.sentiment import service_for
 
     services = _services()
     try:
-        selection = service_for(services).selection()
+        report = service_for(services).status()
     except ServiceError as exc:
         raise _fail(exc) from None
     finally:
         services.db.close()
-    console.print(f"analyzer: [bold]{selection.analyzer.name}[/bold]")
-    for note in selection.notes:
-        console.print(f"  skipped: {note}")
+    console.print(f"analyzer: [bold]{report['analyzer']}[/bold]")
+    head = report["head"]
+    if head is not None:
+        f1 = head["macro_f1"]
+        console.print(
+            f"  head v{head['version']}, trained {head['trained_at'] or 'at an unknown time'}"
+            + (f", held-out macro-F1 {f1:.3f}" if isinstance(f1, int | float) else "")
+            + f" ({escape(head['path'])})"
+        )
+    for note in report["notes"]:
+        console.print(f"  skipped: {escape(note)}")
+    reload = report["reload"]
+    if reload.get("watching"):
+        console.print(
+            f"  a newer trained head is picked up within {reload['every_seconds']:g} seconds "
+            "(by a running server too, without a restart)"
+        )
+    if reload["last_error"]:
+        console.print(f"  [yellow]newer head not loaded: {escape(reload['last_error'])}[/yellow]")
 
 
 @news_app.command("refresh")

@@ -4,13 +4,17 @@ Training embeds the texts once (all-MiniLM-L6-v2 by default, through `knowledge.
 holds out a stratified seeded part for evaluation, picks the regularisation on the training part
 only (cross-validation), fits, and scores the held-out part it never saw. The artifact is a
 versioned folder `<model_dir>/sentiment/embedding-head/vN/` with plain JSON weights (no pickle:
-loading runs no code) and `metadata.json` (embedder, data fingerprint, split, evaluation).
+loading runs no code) and `metadata.json` (embedder, data fingerprint, split, evaluation). A
+version is written in a hidden temporary folder and renamed into place, so a reader never sees a
+half-written `vN`; `head_key` names the newest one cheaply, so a running service can notice it.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
+import os
+import tempfile
 import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -60,21 +64,62 @@ class TrainedHead:
     metadata: dict[str, Any]
 
     def save(self, model_dir: Path) -> Path:
-        """Write `vN` (N one past the newest version) and return its folder."""
+        """Write `vN` (N one past the newest version) and return its folder.
+
+        The files are written and synced in a temporary folder that is then renamed to `vN`
+        (atomic), so a running service never loads a half-written head; when another save took
+        `vN` meanwhile, the next number is used.
+        """
         root = model_dir / HEAD_DIR
         root.mkdir(parents=True, exist_ok=True)
-        version = max((v for v, _ in _versions(root)), default=0) + 1
-        folder = root / f"v{version}"
-        folder.mkdir()
         weights = {
             "classes": list(self.weights.classes),
             "coef": self.weights.coef.tolist(),
             "intercept": self.weights.intercept.tolist(),
         }
-        (folder / "weights.json").write_text(json.dumps(weights))
-        metadata = {**self.metadata, "version": version}
-        (folder / "metadata.json").write_text(json.dumps(metadata, indent=2))
-        return folder
+        version = max((v for v, _ in _versions(root)), default=0) + 1
+        staging = Path(tempfile.mkdtemp(prefix=".staging-", dir=root))
+        staging.chmod(0o755)  # mkdtemp's 0700 would hide the head from a server run as another user
+        try:
+            while True:
+                metadata = {**self.metadata, "version": version}
+                _write_synced(staging / "weights.json", json.dumps(weights))
+                _write_synced(staging / "metadata.json", json.dumps(metadata, indent=2))
+                folder = root / f"v{version}"
+                try:
+                    os.rename(staging, folder)  # fails when `folder` exists with files in it
+                except OSError:
+                    if not folder.exists():
+                        raise
+                    version += 1
+                    continue
+                _sync_dir(root)
+                return folder
+        finally:
+            if staging.exists():
+                for leftover in staging.iterdir():
+                    leftover.unlink()
+                staging.rmdir()
+
+
+def _write_synced(path: Path, text: str) -> None:
+    with path.open("w", encoding="utf-8") as handle:
+        handle.write(text)
+        handle.flush()
+        os.fsync(handle.fileno())
+
+
+def _sync_dir(path: Path) -> None:
+    try:
+        fd = os.open(path, os.O_RDONLY)
+    except OSError:  # not every platform opens folders; the rename itself is still atomic
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
 
 
 def _versions(root: Path) -> list[tuple[int, Path]]:
@@ -88,6 +133,31 @@ def latest_head(model_dir: Path) -> Path | None:
     """The newest saved head's folder, or None when none was trained."""
     versions = _versions(model_dir / HEAD_DIR)
     return versions[-1][1] if versions else None
+
+
+@dataclass(frozen=True)
+class HeadKey:
+    """Identifies one saved head on disk: its folder and its files' modification times and
+    sizes, so a head rewritten in place also counts as new."""
+
+    folder: Path
+    stamp: tuple[int, ...]
+
+
+def head_key(model_dir: Path) -> HeadKey | None:
+    """The newest head's key (a folder listing and two stats), or None when none is saved."""
+    folder = latest_head(model_dir)
+    if folder is None:
+        return None
+    stamp: list[int] = []
+    for name in ("weights.json", "metadata.json"):
+        try:
+            info = (folder / name).stat()
+        except OSError:
+            stamp += [-1, -1]
+        else:
+            stamp += [info.st_mtime_ns, info.st_size]
+    return HeadKey(folder, tuple(stamp))
 
 
 def fingerprint(data: Labelled) -> str:
@@ -186,15 +256,24 @@ class EmbeddingHeadAnalyzer:
         try:
             raw = json.loads((folder / "weights.json").read_text())
             self.metadata: dict[str, Any] = json.loads((folder / "metadata.json").read_text())
-            classes = tuple(raw["classes"])
-            weights = HeadWeights(classes, np.asarray(raw["coef"]), np.asarray(raw["intercept"]))
-        except (OSError, ValueError, KeyError) as exc:
+            if not isinstance(self.metadata, dict):
+                raise ValueError("metadata.json is not an object")
+            classes = tuple(str(c) for c in raw["classes"])
+            coef = np.asarray(raw["coef"], dtype=float)
+            intercept = np.asarray(raw["intercept"], dtype=float)
+        except (OSError, ValueError, KeyError, TypeError) as exc:
             raise AnalyzerUnavailableError(
                 f"embedding head in {folder} is unreadable: {exc}"
             ) from exc
-        if set(classes) - set(LABELS) or weights.coef.shape != (
-            len(classes),
-            weights.coef.shape[1],
+        weights = HeadWeights(classes, coef, intercept)  # type: ignore[arg-type]  # checked below
+        dimension = self.metadata.get("dimension")
+        if (
+            not classes
+            or set(classes) - set(LABELS)
+            or coef.ndim != 2
+            or coef.shape[0] != len(classes)
+            or intercept.shape != (len(classes),)
+            or (dimension is not None and coef.shape[1] != dimension)
         ):
             raise AnalyzerUnavailableError(f"embedding head in {folder} has malformed weights")
         if self.metadata.get("embedder") != embedder.model_name:
@@ -204,6 +283,7 @@ class EmbeddingHeadAnalyzer:
             )
         self.weights = weights
         self.embedder = embedder
+        self.folder = folder
         self.name = f"embedding-head:v{self.metadata.get('version', folder.name[1:])}"
         self._lock = threading.Lock()
 
