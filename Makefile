@@ -44,7 +44,7 @@ format: setup
 	$(BIN)/ruff check --fix .
 	$(BIN)/ruff format .
 
-bench: setup
+bench: system-deps setup
 	$(BIN)/python benchmarks/bench_import.py
 	$(BIN)/python benchmarks/bench_historical.py
 	$(BIN)/python benchmarks/bench_technical_panel.py
@@ -151,7 +151,7 @@ test-unit-junit: setup
 	@mkdir -p $(REPORTS)
 	$(BIN)/python -m pytest -q tests/unit --junitxml=$(REPORTS)/junit-unit.xml
 
-test-integration-junit: setup
+test-integration-junit: system-deps setup
 	@mkdir -p $(REPORTS)
 	$(BIN)/python -m pytest -q tests/integration --junitxml=$(REPORTS)/junit-integration.xml
 
