@@ -182,12 +182,22 @@ class SentimentService:
         feeds = self.config.feed_specs()
         validators = await anyio.to_thread.run_sync(self.store.validators, [f.url for f in feeds])
         outcomes: dict[str, dict[str, Any]] = {}
+        # results are stored in configuration order (fetching stays concurrent across hosts), so
+        # a story two feeds carry is always credited to the first of them, whatever the timing
+        position = {id(feed): i for i, feed in enumerate(feeds)}
+        stored_in_order = [anyio.Event() for _ in feeds]
 
         async def stored(result: FetchResult) -> None:
-            new = await anyio.to_thread.run_sync(self._store_result, result)
-            outcomes[result.feed.url] = result.summary(new)
-            if progress is not None:
-                progress("fetch", len(outcomes), len(feeds))
+            i = position[id(result.feed)]
+            try:
+                if i:
+                    await stored_in_order[i - 1].wait()
+                new = await anyio.to_thread.run_sync(self._store_result, result)
+                outcomes[result.feed.url] = result.summary(new)
+                if progress is not None:
+                    progress("fetch", len(outcomes), len(feeds))
+            finally:
+                stored_in_order[i].set()
 
         await self.fetcher.fetch_all(feeds, validators, stored)
         scored, model = await anyio.to_thread.run_sync(self._score_pending, progress)
