@@ -207,7 +207,7 @@ smoke:
 # fails (exit 1) when a model's skill against naive or the champion regresses; report in reports/
 validate-models: setup
 	@mkdir -p $(REPORTS)
-	$(BIN)/crypto-assistant models validate --all --report $(REPORTS)/model-validation.md
+	$(BIN)/crypto-assistant models validate --all --report $(REPORTS)/model-validation.json
 
 # the configured database (embedded or DATABASE_URL) to/from one pg_dump file:
 # `make backup [BACKUP_FILE=...]` (default DATA_HOME/backups/crypto-assistant-<UTC time>.dump,
