@@ -908,7 +908,7 @@ def test_make_targets_for_deployment_exist() -> None:
         "deploy",
     ):
         assert name in targets, name
-    assert "models validate --all --report reports/model-validation.md" in (
+    assert "models validate --all --report reports/model-validation.json" in (
         targets["validate-models"].replace("$(REPORTS)", "reports")
     )
     assert "docker/compose.$(ENV).yml" in MAKEFILE.read_text()
