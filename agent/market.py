@@ -104,17 +104,43 @@ class MarketService:
         self, symbol_text: str, start: date | None, end: date | None, interval: str = "1d"
     ) -> dict[str, Any]:
         """Stored bars for a symbol and date range (cached; the key carries a data generation)."""
+        symbol, key = await self._historical_key(symbol_text, start, end, interval)
+        cached = await self.cache.get_json(key)
+        if cached is not None:
+            return dict(cached)
+        body = await anyio.to_thread.run_sync(self._historical, symbol, start, end, interval)
+        await self.cache.set_json(key, body, self.cache_ttl)
+        return body
+
+    async def historical_json(
+        self,
+        symbol_text: str,
+        start: date | None,
+        end: date | None,
+        interval: str,
+        encode: Callable[[dict[str, Any]], bytes],
+    ) -> bytes:
+        """`historical` as the bytes `encode` makes of it, cached as such (for the API: a warm
+        answer is the stored bytes, with no decoding, validation or encoding again)."""
+        symbol, key = await self._historical_key(symbol_text, start, end, interval)
+        key += ":json"
+        raw = await self.cache.get_bytes(key)
+        if raw is not None:
+            return raw
+        body = await anyio.to_thread.run_sync(self._historical, symbol, start, end, interval)
+        raw = encode(body)
+        await self.cache.set_bytes(key, raw, self.cache_ttl)
+        return raw
+
+    async def _historical_key(
+        self, symbol_text: str, start: date | None, end: date | None, interval: str
+    ) -> tuple[str, str]:
+        """The symbol and the cache key of a history read (the key carries the generation)."""
         coin = resolve(symbol_text)
         if start and end and start > end:
             raise InvalidRequestError(f"start {start} is after end {end}")
         gen = await self.cache.generation(f"{coin.symbol}:{interval}")
-        key = f"hist:{coin.symbol}:{interval}:{start}:{end}:{gen}"
-        cached = await self.cache.get_json(key)
-        if cached is not None:
-            return dict(cached)
-        body = await anyio.to_thread.run_sync(self._historical, coin.symbol, start, end, interval)
-        await self.cache.set_json(key, body, self.cache_ttl)
-        return body
+        return coin.symbol, f"hist:{coin.symbol}:{interval}:{start}:{end}:{gen}"
 
     def _historical(
         self, symbol: str, start: date | None, end: date | None, interval: str

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Callable
 from datetime import date, datetime
 from typing import Any
 
@@ -42,6 +43,7 @@ class TechnicalService:
         self.cache = cache
         self.engine = engine or TechnicalEngine()
         self.cache_ttl = cache_ttl
+        self._default_prints: dict[tuple[str, ...], tuple[IndicatorParams, str]] = {}
 
     async def report(
         self,
@@ -53,24 +55,77 @@ class TechnicalService:
         params: IndicatorParams | None = None,
     ) -> dict[str, Any]:
         """The JSON report (values, signals, summary, levels, patterns) for one symbol."""
+        symbol, groups, bound, settings, key = await self._request(
+            symbol_text, interval, as_of, indicators, params
+        )
+        cached = await self.cache.get_json(key)
+        if cached is not None:
+            return dict(cached)
+        body = await anyio.to_thread.run_sync(
+            self._report, symbol, interval, bound, groups, settings
+        )
+        await self.cache.set_json(key, body, self.cache_ttl)
+        return body
+
+    async def report_json(
+        self,
+        symbol_text: str,
+        encode: Callable[[dict[str, Any]], bytes],
+        *,
+        interval: Interval = "1d",
+        as_of: date | datetime | None = None,
+        indicators: list[str] | None = None,
+        params: IndicatorParams | None = None,
+    ) -> bytes:
+        """`report` as the bytes `encode` makes of it, cached as such (for the API: a warm
+        answer is the stored bytes, with no decoding, validation or encoding again)."""
+        symbol, groups, bound, settings, key = await self._request(
+            symbol_text, interval, as_of, indicators, params
+        )
+        key += ":json"
+        raw = await self.cache.get_bytes(key)
+        if raw is not None:
+            return raw
+        body = await anyio.to_thread.run_sync(
+            self._report, symbol, interval, bound, groups, settings
+        )
+        raw = encode(body)
+        await self.cache.set_bytes(key, raw, self.cache_ttl)
+        return raw
+
+    async def _request(
+        self,
+        symbol_text: str,
+        interval: Interval,
+        as_of: date | datetime | None,
+        indicators: list[str] | None,
+        params: IndicatorParams | None,
+    ) -> tuple[str, tuple[str, ...], datetime | None, IndicatorParams, str]:
+        """The symbol, indicator groups, bound, parameters and cache key of one request."""
         coin = resolve(symbol_text)
         groups = resolve_groups(indicators)  # unknown names fail before any work
         bound = as_of_bound(as_of)
         settings = params or self.engine.params
         gen = await self.cache.generation(f"{coin.symbol}:{interval}")
+        fingerprint = self._fingerprint(groups, settings, default=params is None)
+        when = bound.isoformat() if bound else "latest"
+        key = f"ta:{coin.symbol}:{interval}:{when}:{fingerprint}:{gen}"
+        return coin.symbol, groups, bound, settings, key
+
+    def _fingerprint(
+        self, groups: tuple[str, ...], settings: IndicatorParams, *, default: bool
+    ) -> str:
+        """A short hash of the groups and parameters (kept per groups for the default ones)."""
+        if default:
+            known = self._default_prints.get(groups)
+            if known is not None and known[0] is settings:
+                return known[1]
         fingerprint = hashlib.sha256(
             json.dumps([groups, settings.model_dump(mode="json")], sort_keys=True).encode()
         ).hexdigest()[:16]
-        when = bound.isoformat() if bound else "latest"
-        key = f"ta:{coin.symbol}:{interval}:{when}:{fingerprint}:{gen}"
-        cached = await self.cache.get_json(key)
-        if cached is not None:
-            return dict(cached)
-        body = await anyio.to_thread.run_sync(
-            self._report, coin.symbol, interval, bound, groups, settings
-        )
-        await self.cache.set_json(key, body, self.cache_ttl)
-        return body
+        if default and len(self._default_prints) < 1024:
+            self._default_prints[groups] = (settings, fingerprint)
+        return fingerprint
 
     async def chart(
         self,

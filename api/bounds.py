@@ -1,13 +1,16 @@
 """Bounds on slow work, used by the gatekeeper: a request body must keep arriving, and the
 expensive routes admit only a few requests per client at a time.
 
-`Exchange` follows one request/response cycle so the gatekeeper knows whether it may still
-answer on its own (the response has not started) or must only end it.
+`Incoming` reads the request headers the gatekeeper needs in one pass, including whether a
+body follows at all (a request without one is not wrapped). `Exchange` follows one
+request/response cycle so the gatekeeper knows whether it may still answer on its own (the
+response has not started) or must only end it.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import anyio
 from starlette.types import Message, Receive
@@ -23,6 +26,31 @@ EXPENSIVE = frozenset({"/sentiment"})
 def expensive(path: str, method: str) -> bool:
     """Whether a request counts against the per-client in-flight cap."""
     return method == "POST" and (path.rstrip("/") or "/") in EXPENSIVE
+
+
+class Incoming:
+    """The request headers the gatekeeper reads, found in one pass (the first of each wins)."""
+
+    __slots__ = ("api_key", "forwarded", "has_body", "length", "request_id")
+
+    def __init__(self, headers: Any) -> None:
+        self.request_id = self.api_key = self.forwarded = self.length = None
+        self.has_body = False
+        for key, value in headers:
+            if key == b"content-length":
+                if self.length is None:
+                    self.length = value.decode("latin-1")
+                    self.has_body = self.has_body or self.length != "0"
+            elif key == b"transfer-encoding":
+                self.has_body = True
+            elif key == b"x-request-id":
+                if self.request_id is None:
+                    self.request_id = value.decode("latin-1")
+            elif key == b"x-api-key":
+                if self.api_key is None:
+                    self.api_key = value.decode("latin-1")
+            elif key == b"x-forwarded-for" and self.forwarded is None:
+                self.forwarded = value.decode("latin-1")
 
 
 class BodyTimeout(Exception):

@@ -22,6 +22,15 @@ if TYPE_CHECKING:
     from fastapi import FastAPI
 
 Interval = Literal["1d", "1h"]
+#: How `serve` starts uvicorn (benchmarks/bench_request_path.py starts its bare app the same
+#: way): httptools and uvloop when installed ("auto"), our logging set-up, and no uvicorn access
+#: log (the gatekeeper writes one line per request).
+UVICORN_OPTIONS: dict[str, Any] = {
+    "http": "auto",
+    "loop": "auto",
+    "log_config": None,
+    "access_log": False,
+}
 
 app = typer.Typer(help="Crypto analysis assistant.", no_args_is_help=True, add_completion=False)
 data_app = typer.Typer(help="Market data.", no_args_is_help=True)
@@ -219,8 +228,6 @@ def serve(
     ] = 1,
 ) -> None:
     """Serve the API with the web chat at /ui (one process, or several uvicorn workers)."""
-    from functools import partial
-
     import uvicorn
 
     from api.logging_setup import configure_logging_for
@@ -234,21 +241,19 @@ def serve(
         "(chat UI: /ui, API docs: /docs, health: /health)"
         + (f", {workers} workers" if workers > 1 else "")
     )
-    run = partial(
-        uvicorn.run,
-        host=bind_host,
-        port=bind_port,
-        log_config=None,
-        access_log=False,
-        log_level=settings.log_level.lower(),
-    )
+    options = {
+        "host": bind_host,
+        "port": bind_port,
+        "log_level": settings.log_level.lower(),
+        **UVICORN_OPTIONS,
+    }
     if workers == 1:
         from api.main import create_app
 
-        run(create_app(settings))
+        uvicorn.run(create_app(settings), **options)
         return
     _prepare_workers(settings)
-    run("api.cli:worker_app", factory=True, workers=workers)
+    uvicorn.run("api.cli:worker_app", factory=True, workers=workers, **options)
 
 
 def _prepare_workers(settings: Settings) -> None:

@@ -91,13 +91,19 @@ def _is_html(headers: Iterable[tuple[bytes, bytes]]) -> bool:
     return any(k.lower() == b"content-type" and b"text/html" in v.lower() for k, v in headers)
 
 
-def _with_headers(message: Message, policy: str) -> Message:
+def security_headers(policy: str) -> tuple[tuple[bytes, bytes], ...]:
+    """The headers every response gets, with `policy` as its Content-Security-Policy."""
+    return (*BASE_HEADERS, (b"content-security-policy", policy.encode()))
+
+
+API_HEADERS = security_headers(API_CSP)
+
+
+def _with_headers(message: Message, wanted: tuple[tuple[bytes, bytes], ...]) -> Message:
     """The response start with each security header the app has not already set."""
-    headers = list(message.get("headers", []))
+    headers = list(message.get("headers", ()))
     present = {key.lower() for key, _ in headers}
-    for key, value in (*BASE_HEADERS, (b"content-security-policy", policy.encode())):
-        if key not in present:
-            headers.append((key, value))
+    headers.extend(header for header in wanted if header[0] not in present)
     return {**message, "headers": headers}
 
 
@@ -110,6 +116,17 @@ class SecurityHeaders:
         self.app = app
         self.ui_prefix = ui_prefix.rstrip("/")
         self.docs_paths = tuple(p.rstrip("/") for p in docs_paths if p)
+        self._policies: dict[str, str | None] = {}  # per path seen lately
+
+    def cached_policy(self, path: str) -> str | None:
+        """`policy(path)`, looked up once per path (the cache is emptied when it grows large)."""
+        try:
+            return self._policies[path]
+        except KeyError:
+            if len(self._policies) >= 4096:
+                self._policies.clear()
+            found = self._policies[path] = self.policy(path)
+            return found
 
     def policy(self, path: str) -> str | None:
         """The CSP template for a path (None: the JSON API's fixed policy)."""
@@ -128,9 +145,15 @@ class SecurityHeaders:
         root = scope.get("root_path", "")
         if root and path.startswith(root):
             path = path[len(root) :] or "/"
-        template = self.policy(path)
-        if template is None:
-            await self.app(scope, receive, _Sender(send, API_CSP, None))
+        template = self.cached_policy(path)
+        if template is None:  # the JSON API: fixed headers, the body is never looked at
+
+            async def send_api(message: Message) -> None:
+                if message["type"] == "http.response.start":
+                    message = _with_headers(message, API_HEADERS)
+                await send(message)
+
+            await self.app(scope, receive, send_api)
         else:
             await self.app(scope, receive, _Sender(send, template.format(scripts=""), template))
 
@@ -151,7 +174,7 @@ class _Sender:
             if self.template is not None and _is_html(message.get("headers", [])):
                 self.start = message
                 return
-            await self.send(_with_headers(message, self.policy))
+            await self.send(_with_headers(message, security_headers(self.policy)))
             return
         if self.start is None or message["type"] != "http.response.body":
             await self.send(message)
@@ -169,7 +192,7 @@ class _Sender:
             hashes = inline_script_hashes(text)
             policy = self.template.format(scripts="".join(" " + h for h in hashes))
         start, self.start, self.chunks = self.start, None, []
-        await self.send(_with_headers(start, policy))
+        await self.send(_with_headers(start, security_headers(policy)))
         await self.send({"type": "http.response.body", "body": page, "more_body": more})
 
 

@@ -18,16 +18,33 @@ from agent.settings import Settings
 from agent.tracing import Redactor, settings_secrets
 
 REQUEST_ID: contextvars.ContextVar[str | None] = contextvars.ContextVar("request_id", default=None)
-_STANDARD = set(logging.LogRecord("", 0, "", 0, "", None, None).__dict__) | {"message", "asctime"}
+_STANDARD = frozenset(logging.LogRecord("", 0, "", 0, "", None, None).__dict__) | {
+    "message",
+    "asctime",
+}
+# one encoder for every line (`json.dumps(..., default=str)` would build a new one each time)
+_ENCODER = json.JSONEncoder(default=str)
+# Without one of these no pattern of the redactor can match (each needs ':' or '=', or starts
+# with 'sk-' or 'lsv2_'): a text holding none of them and no configured secret is left as is.
+_MARKERS = (":", "=", "sk-", "lsv2_")
 
 
 class JsonFormatter(logging.Formatter):
     """Structured log lines: time, level, logger, message, request id and any `extra` fields."""
 
+    _second = -1
+    _stamp = ""
+
+    def _ts(self, created: float, msecs: float) -> str:
+        second = int(created)
+        if second != self._second:  # the same second as the last line: its text is reused
+            self._stamp = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(second))
+            self._second = second
+        return f"{self._stamp}.{int(msecs):03d}Z"
+
     def format(self, record: logging.LogRecord) -> str:
         payload: dict[str, Any] = {
-            "ts": time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(record.created))
-            + f".{int(record.msecs):03d}Z",
+            "ts": self._ts(record.created, record.msecs),
             "level": record.levelname,
             "logger": record.name,
             "message": record.getMessage(),
@@ -40,7 +57,7 @@ class JsonFormatter(logging.Formatter):
             payload["exc_info"] = record.exc_text
         elif record.exc_info:
             payload["exc_info"] = self.formatException(record.exc_info)
-        return json.dumps(payload, default=str)
+        return _ENCODER.encode(payload)
 
 
 class TextFormatter(logging.Formatter):
@@ -62,10 +79,17 @@ class SecretFilter(logging.Filter):
     def __init__(self, secrets: Iterable[str] = ()) -> None:
         super().__init__()
         self.redact = Redactor(list(secrets))
+        self._secrets = tuple(self.redact.secrets)
+
+    def clean(self, text: str) -> str:
+        """`text` redacted; without a secret or a marker of the patterns, `text` itself."""
+        if not any(m in text for m in _MARKERS) and not any(s in text for s in self._secrets):
+            return text
+        return self.redact.text(text)
 
     def filter(self, record: logging.LogRecord) -> bool:
         message = record.getMessage()
-        clean = self.redact.text(message)
+        clean = self.clean(message)
         if clean != message:
             record.msg, record.args = clean, None
         if record.exc_info and not record.exc_text:  # formatters reuse exc_text when set
@@ -74,7 +98,7 @@ class SecretFilter(logging.Filter):
             record.exc_text = self.redact.text(record.exc_text)
         for key, value in list(record.__dict__.items()):
             if key not in _STANDARD and isinstance(value, str):
-                setattr(record, key, self.redact.text(value))
+                setattr(record, key, self.clean(value))
         return True
 
 

@@ -78,14 +78,27 @@ class Metrics:
         )
         self.by_status: PyCounter[str] = PyCounter()  # quick summary for /system-status
         self.registry.register(ServicesCollector(services))
+        # the labelled children of each (method, route, status) seen: `labels()` per request
+        # would validate and look them up again every time
+        self._series: dict[tuple[str, str, int], tuple[Any, Any, Any, str]] = {}
 
     def observe(self, method: str, route: str, status: int, seconds: float) -> None:
         """Record one finished request."""
-        self.requests.labels(method, route, str(status)).inc()
-        self.latency.labels(route).observe(seconds)
-        if status >= 500:
-            self.errors.labels(route).inc()
-        self.by_status[f"{status // 100}xx"] += 1
+        key = (method, route, status)
+        series = self._series.get(key)
+        if series is None:
+            series = self._series[key] = (
+                self.requests.labels(method, route, str(status)),
+                self.latency.labels(route),
+                self.errors.labels(route) if status >= 500 else None,
+                f"{status // 100}xx",
+            )
+        requests, latency, errors, status_class = series
+        requests.inc()
+        latency.observe(seconds)
+        if errors is not None:
+            errors.inc()
+        self.by_status[status_class] += 1
 
     def render(self) -> bytes:
         return generate_latest(self.registry)

@@ -12,14 +12,14 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+import os
 import re
 import time
-import uuid
 from typing import Any
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from api.bounds import BodyTimeout, Exchange, InFlight, expensive
+from api.bounds import BodyTimeout, Exchange, Incoming, InFlight, expensive
 from api.errors import BodyTooLarge, error_body, error_response, patch_openapi
 from api.logging_setup import REQUEST_ID
 
@@ -29,6 +29,8 @@ EXEMPT = ("/health", "/metrics", "/docs", "/redoc", "/openapi.json", "/ui", "/te
 CHAT = ("/chat", "/ai-analysis")
 ADMIN = ("/admin/", "/models/")
 _BODY_TIMEOUT = "The request body stopped arriving: no data for {} s."
+_LIMIT_SETTING = {g: f"rate_limit_{g}_per_minute" for g in ("chat", "admin", "data")}
+_ACCESS = "%s %s %s %.1fms"
 __all__ = ["BodyTooLarge", "Gatekeeper", "install", "route_group"]
 
 
@@ -43,11 +45,22 @@ def route_group(path: str, method: str) -> str | None:
     return "data"
 
 
-def _header(scope: Scope, name: bytes) -> str | None:
-    for key, value in scope.get("headers", []):
-        if key == name:
-            return str(value.decode("latin-1"))
-    return None
+class _Decisions:
+    """What the gatekeeper decides from (path, method) alone, kept for the paths seen lately."""
+
+    def __init__(self, size: int = 4096) -> None:
+        self._seen: dict[tuple[str, str], tuple[str | None, bool]] = {}
+        self._size = size
+
+    def __call__(self, path: str, method: str) -> tuple[str | None, bool]:
+        """The rate-limit group and whether the in-flight cap applies."""
+        key = (path, method)
+        found = self._seen.get(key)
+        if found is None:
+            if len(self._seen) >= self._size:
+                self._seen.clear()
+            found = self._seen[key] = (route_group(path, method), expensive(path, method))
+        return found
 
 
 class Gatekeeper:
@@ -56,12 +69,20 @@ class Gatekeeper:
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
         self.in_flight = InFlight()
+        self.decide = _Decisions()
+        self._key_ids: dict[str, str] = {}
 
-    def _client(self, scope: Scope, trust_forwarded: bool) -> str:
-        key = _header(scope, b"x-api-key")
+    def _client(self, scope: Scope, incoming: Incoming, trust_forwarded: bool) -> str:
+        key = incoming.api_key
         if key:
-            return "key:" + hashlib.sha256(key.encode()).hexdigest()[:16]
-        forwarded = _header(scope, b"x-forwarded-for") if trust_forwarded else None
+            found = self._key_ids.get(key)
+            if found is None:
+                if len(self._key_ids) >= 1024:
+                    self._key_ids.clear()
+                found = "key:" + hashlib.sha256(key.encode()).hexdigest()[:16]
+                self._key_ids[key] = found
+            return found
+        forwarded = incoming.forwarded if trust_forwarded else None
         if forwarded:
             return "ip:" + forwarded.split(",")[0].strip()
         client = scope.get("client")
@@ -98,8 +119,9 @@ class Gatekeeper:
         app_state = scope["app"].state
         services = getattr(app_state, "services", None)
         metrics = getattr(app_state, "metrics", None)
-        incoming = _header(scope, b"x-request-id")
-        request_id = incoming if incoming and _VALID_ID.match(incoming) else uuid.uuid4().hex
+        incoming = Incoming(scope["headers"])
+        given = incoming.request_id
+        request_id = given if given and _VALID_ID.match(given) else os.urandom(16).hex()
         token = REQUEST_ID.set(request_id)
         started = time.perf_counter()
         status = 500
@@ -119,7 +141,7 @@ class Gatekeeper:
                     return
                 status = message["status"]
                 exchange.started = True
-                message = {**message, "headers": [*message.get("headers", []), *extra]}
+                message = {**message, "headers": [*message.get("headers", ()), *extra]}
             await send(message)
 
         async def fail(code_status: int, code: str, message: str) -> None:
@@ -151,7 +173,7 @@ class Gatekeeper:
                         extra,
                     )
                     return
-                length = _header(scope, b"content-length")
+                length = incoming.length
                 if length and length.isdigit() and int(length) > settings.max_body_bytes:
                     status = 413
                     await self._refuse(
@@ -162,14 +184,14 @@ class Gatekeeper:
                         extra,
                     )
                     return
-                group = route_group(path, method)
-                client = self._client(scope, settings.trust_forwarded_for)
+                group, capped = self.decide(path, method)
+                client = self._client(scope, incoming, settings.trust_forwarded_for)
                 if group is not None:
-                    limit = getattr(settings, f"rate_limit_{group}_per_minute")
+                    limit = getattr(settings, _LIMIT_SETTING[group])
                     decision = await services.limiter.hit(group, client, limit)
                     extra += [
-                        (b"x-ratelimit-limit", str(decision.limit).encode()),
-                        (b"x-ratelimit-remaining", str(decision.remaining).encode()),
+                        (b"x-ratelimit-limit", b"%d" % decision.limit),
+                        (b"x-ratelimit-remaining", b"%d" % decision.remaining),
                     ]
                     if not decision.allowed:
                         status = 429
@@ -183,7 +205,7 @@ class Gatekeeper:
                             [*extra, (b"retry-after", str(decision.retry_after).encode())],
                         )
                         return
-                if expensive(path, method):
+                if capped:
                     cap = settings.max_in_flight_per_client
                     if not self.in_flight.acquire(client, cap):
                         status = 429
@@ -197,7 +219,8 @@ class Gatekeeper:
                         )
                         return
                     holder = client
-                receive = exchange.bounded(receive, settings.max_body_bytes, timeout)
+                if incoming.has_body:  # no body to bound: the one empty message passes as is
+                    receive = exchange.bounded(receive, settings.max_body_bytes, timeout)
             try:
                 await self.app(scope, receive, send_with_headers)
             except BodyTooLarge:
@@ -218,20 +241,20 @@ class Gatekeeper:
             )
             if metrics is not None:
                 metrics.observe(method, route, status, elapsed)
-            log.info(
-                "%s %s %s %.1fms",
-                method,
-                path,
-                status,
-                elapsed * 1000,
-                extra={
-                    "method": method,
-                    "path": path,
-                    "status": status,
-                    "ms": round(elapsed * 1000, 1),
-                },
-            )
+            if log.isEnabledFor(logging.INFO):
+                _access_log(method, path, status, elapsed)
             REQUEST_ID.reset(token)
+
+
+def _access_log(method: str, path: str, status: int, elapsed: float) -> None:
+    """The access line, made and handed to the handlers directly (the logger would also look
+    up the caller's source line on every request; nothing prints it)."""
+    ms = elapsed * 1000
+    fields = {"method": method, "path": path, "status": status, "ms": round(ms, 1)}
+    record = log.makeRecord(
+        log.name, logging.INFO, __file__, 0, _ACCESS, (method, path, status, ms), None, None, fields
+    )
+    log.handle(record)
 
 
 def _document_refusals(schema: dict[str, Any]) -> None:

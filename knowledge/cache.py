@@ -135,15 +135,20 @@ class SafeCache:
             self._failed("get", exc)
             return False
 
-    async def get_json(self, key: str) -> Any | None:
-        """The cached JSON value, or None on a miss or any failure (counted as hit or miss)."""
+    async def get_bytes(self, key: str) -> bytes | None:
+        """The cached bytes, or None on a miss or any failure (counted as hit or miss)."""
         raw = await self._get_raw(key)
         if raw is None:
             self.stats.misses += 1
         if not isinstance(raw, bytes):
             return None
         self.stats.hits += 1
-        return json.loads(raw)
+        return raw
+
+    async def get_json(self, key: str) -> Any | None:
+        """The cached JSON value, or None on a miss or any failure (counted as hit or miss)."""
+        raw = await self.get_bytes(key)
+        return None if raw is None else json.loads(raw)
 
     async def generation(self, series: str) -> int:
         """The data generation of `series` (0 until bumped). Keys built with it go stale at the
@@ -157,10 +162,14 @@ class SafeCache:
 
     async def set_json(self, key: str, value: Any, ttl: int) -> None:
         """Store a JSON-serialisable value; failures are swallowed after being counted."""
+        await self.set_bytes(key, json.dumps(value, default=str).encode(), ttl)
+
+    async def set_bytes(self, key: str, value: bytes, ttl: int) -> None:
+        """Store bytes as they are; failures are swallowed after being counted."""
         if self._paused():
             return
         try:
-            await self.backend.set(self._key(key), json.dumps(value, default=str).encode(), ttl)
+            await self.backend.set(self._key(key), value, ttl)
         except Exception as exc:  # any backend failure is bypassed, by design
             self._failed("set", exc)
 

@@ -9,16 +9,14 @@ from __future__ import annotations
 import logging
 import math
 import time
-from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 from knowledge.redis_client import redis_client
 
 log = logging.getLogger(__name__)
 
 
-@dataclass(frozen=True)
-class Decision:
+class Decision(NamedTuple):
     """Whether a request may pass, how many remain, and when the window resets."""
 
     allowed: bool

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StringConstraints
+from fastapi import APIRouter, Request, Response
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StringConstraints, TypeAdapter
 
 from agent.technical import IndicatorParams, TechnicalReport
-from api.deps import IsoDateOrTime, TechnicalDep
+from api.deps import IsoDateOrTime
 from api.schemas import ERRORS
 
 router = APIRouter(tags=["technical analysis"])
@@ -45,13 +45,26 @@ class TechnicalRequest(BaseModel):
     params: Params = None
 
 
+_REPORT = TypeAdapter(TechnicalReport)
+
+
+def encode_report(report: dict[str, Any]) -> bytes:
+    """The report as `response_model` would send it: validated, then encoded."""
+    return _REPORT.dump_json(_REPORT.validate_python(report))
+
+
+# `response_model` documents the answer; the route returns the bytes the service caches (made
+# by `encode_report` once per report), and reads the service from the app state itself.
 @router.post("/technical", response_model=TechnicalReport, responses=ERRORS)
-async def technical(body: TechnicalRequest, service: TechnicalDep) -> Any:
+async def technical(body: TechnicalRequest, request: Request) -> Any:
     """Indicators from TA-Lib on stored bars up to `as_of`, with buy/sell/hold rules and reasons."""
-    return await service.report(
+    service = request.app.state.services.technical
+    raw = await service.report_json(
         body.symbol,
+        encode_report,
         interval=body.interval,
         as_of=body.as_of,
         indicators=body.indicators,
         params=body.params,
     )
+    return Response(raw, media_type="application/json")
