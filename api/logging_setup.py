@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextvars
 import json
 import logging
+import re
 import time
 from collections.abc import Iterable
 from typing import Any
@@ -79,13 +80,12 @@ class SecretFilter(logging.Filter):
     def __init__(self, secrets: Iterable[str] = ()) -> None:
         super().__init__()
         self.redact = Redactor(list(secrets))
-        self._secrets = tuple(self.redact.secrets)
+        marks = (*_MARKERS, *self.redact.secrets)
+        self._suspect = re.compile("|".join(re.escape(m) for m in marks)).search
 
     def clean(self, text: str) -> str:
         """`text` redacted; without a secret or a marker of the patterns, `text` itself."""
-        if not any(m in text for m in _MARKERS) and not any(s in text for s in self._secrets):
-            return text
-        return self.redact.text(text)
+        return self.redact.text(text) if self._suspect(text) else text
 
     def filter(self, record: logging.LogRecord) -> bool:
         message = record.getMessage()
@@ -96,9 +96,11 @@ class SecretFilter(logging.Filter):
             record.exc_text = logging.Formatter().formatException(record.exc_info)
         if record.exc_text:
             record.exc_text = self.redact.text(record.exc_text)
-        for key, value in list(record.__dict__.items()):
-            if key not in _STANDARD and isinstance(value, str):
-                setattr(record, key, self.clean(value))
+        fields = record.__dict__
+        for key in [k for k in fields if k not in _STANDARD]:
+            value = fields[key]
+            if isinstance(value, str):
+                fields[key] = self.clean(value)
         return True
 
 
