@@ -69,17 +69,13 @@ class ThreadLocks:
     async def hold(self, thread_id: str, principal: str | None = None) -> AsyncIterator[None]:
         """Hold the thread's lock for the block, first claiming the thread for `principal`
         (NotFound if another principal owns it); bound the wait with an outer timeout."""
+        if principal is not None:  # before any lock: a stranger gets 404 without waiting a turn
+            await self.claim(thread_id, principal)
         lock, users = self._local.get(thread_id, (asyncio.Lock(), 0))
         self._local[thread_id] = (lock, users + 1)
         try:
             async with lock, self._slots:
                 conn = await self._connection()
-                if principal is not None:
-                    try:  # before the advisory lock: a stranger gets 404 without waiting for it
-                        await self._claim(conn, thread_id, principal)
-                    except BaseException:
-                        await self.pool.putconn(conn)  # the pool discards a broken one
-                        raise
                 locked = False
                 try:
                     await conn.execute(_LOCK_SQL, (thread_id,))

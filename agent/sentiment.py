@@ -199,7 +199,11 @@ class SentimentService:
             finally:
                 stored_in_order[i].set()
 
-        await self.fetcher.fetch_all(feeds, validators, stored)
+        try:
+            await self.fetcher.fetch_all(feeds, validators, stored)
+        finally:  # a fetch that raised anyway never leaves the later feeds waiting
+            for event in stored_in_order:
+                event.set()
         scored, model = await anyio.to_thread.run_sync(self._score_pending, progress)
         report = [outcomes[f.url] for f in feeds]
         return {

@@ -13,6 +13,7 @@ from typing import Any, Literal
 from langchain_core.tools import BaseTool, StructuredTool
 from pydantic import BaseModel, Field
 
+from agent.as_of import IsoDateOrTime
 from agent.forecast import ForecastService
 from agent.knowledge import KnowledgeService, build_knowledge_tool
 from agent.market import MarketService
@@ -30,7 +31,7 @@ class PriceArgs(BaseModel):
     symbol: str = Field(description=SYMBOL_HELP, max_length=32)
     period_days: int = Field(default=1, ge=1, le=3650, description="look-back window in days")
     interval: Literal["1d", "1h"] = Field(default="1d", description="bar size")
-    as_of: date | datetime | None = Field(
+    as_of: IsoDateOrTime | None = Field(
         default=None, description="the close as of this date (default: the latest bar)"
     )
 
@@ -45,7 +46,7 @@ class TechnicalArgs(BaseModel):
         max_length=20,
         description="indicator groups (rsi, macd, bbands...); all if empty",
     )
-    as_of: date | datetime | None = Field(default=None, description="analyse as of this date")
+    as_of: IsoDateOrTime | None = Field(default=None, description="analyse as of this date")
 
 
 class ForecastArgs(BaseModel):

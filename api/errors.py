@@ -1,6 +1,8 @@
 """One JSON shape for every error: `{"error": {"code", "message", "details"}}`.
 
-Maps the service and store exceptions to HTTP statuses so no route handles them itself.
+Every project error (`agent.errors.AppError`, the tree is drawn in `knowledge/errors.py`)
+carries its status, code and message, so one handler answers them all and no route handles
+them itself; request validation, HTTP errors and anything unexpected have their own.
 """
 
 from __future__ import annotations
@@ -15,32 +17,15 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from agent.errors import (
-    ChartRenderError,
-    DatabaseUnavailableError,
-    DataValidationError,
-    InsufficientDataError,
-    InvalidRequestError,
-    KnowledgeError,
-    ModelNotTrainedError,
-    ModelUnavailableError,
-    NotFoundError,
-    ToolError,
-    UnknownIndicatorError,
-    UnknownSymbolError,
-)
+from agent.errors import AppError
 from api.schemas import ErrorResponse
-from ui.errors import unreadable_body
+from ui.errors import BodyTooLarge, body_error, unreadable_body
 
 log = logging.getLogger(__name__)
 # FastAPI's detail when reading the body failed for a reason other than malformed JSON text
 # (bytes that are not UTF-8, or the gatekeeper stopping a body that grew past the limit).
 _UNREADABLE_BODY = "There was an error parsing the body"
 _ERROR_SCHEMA = {"$ref": "#/components/schemas/ErrorResponse"}
-
-
-class BodyTooLarge(Exception):
-    """The request body grew past the limit while being read (raised by the gatekeeper)."""
 
 
 def error_body(code: str, message: str, details: Any = None) -> dict[str, Any]:
@@ -113,60 +98,12 @@ def install_error_handlers(app: FastAPI) -> None:
     """Register the exception-to-status mapping on the app (and document it in OpenAPI)."""
     patch_openapi(app, _document_error_shape)
 
-    @app.exception_handler(UnknownSymbolError)
-    async def _unknown_symbol(_: Request, exc: UnknownSymbolError) -> JSONResponse:
-        return _json(404, "unknown_symbol", str(exc), {"supported": exc.supported})
-
-    @app.exception_handler(NotFoundError)
-    async def _not_found(_: Request, exc: NotFoundError) -> JSONResponse:
-        return _json(404, "not_found", str(exc))
-
-    @app.exception_handler(ModelNotTrainedError)
-    async def _no_model(_: Request, exc: ModelNotTrainedError) -> JSONResponse:
-        return _json(409, "model_not_trained", str(exc))
-
-    @app.exception_handler(ModelUnavailableError)
-    async def _model_broken(_: Request, exc: ModelUnavailableError) -> JSONResponse:
-        log.error("model unavailable: %s", exc)
-        return _json(503, "model_unavailable", str(exc))
-
-    @app.exception_handler(InvalidRequestError)
-    async def _invalid(_: Request, exc: InvalidRequestError) -> JSONResponse:
-        return _json(422, "invalid_request", str(exc))
-
-    @app.exception_handler(DataValidationError)
-    async def _bad_data(_: Request, exc: DataValidationError) -> JSONResponse:
-        problems = [{"line": line, "message": msg} for line, msg in exc.problems]
-        return _json(422, "invalid_data", str(exc), problems)
-
-    @app.exception_handler(DatabaseUnavailableError)
-    async def _db_down(_: Request, exc: DatabaseUnavailableError) -> JSONResponse:
-        return _json(503, "database_unavailable", "The database is unavailable; try again soon.")
-
-    @app.exception_handler(KnowledgeError)
-    async def _store(_: Request, exc: KnowledgeError) -> JSONResponse:
-        log.error("store error: %s", exc)
-        return _json(500, "store_error", "The data store could not answer this request.")
-
-    @app.exception_handler(UnknownIndicatorError)
-    async def _unknown_indicator(_: Request, exc: UnknownIndicatorError) -> JSONResponse:
-        return _json(
-            422, "unknown_indicator", str(exc), {"unknown": exc.unknown, "valid": exc.valid}
-        )
-
-    @app.exception_handler(InsufficientDataError)
-    async def _too_little(_: Request, exc: InsufficientDataError) -> JSONResponse:
-        return _json(422, "insufficient_data", str(exc))
-
-    @app.exception_handler(ChartRenderError)
-    async def _chart(_: Request, exc: ChartRenderError) -> JSONResponse:
-        log.error("chart rendering failed: %s", exc)
-        return _json(503, "chart_unavailable", "Charts cannot be rendered right now.")
-
-    @app.exception_handler(ToolError)
-    async def _tool(_: Request, exc: ToolError) -> JSONResponse:
-        log.error("engine error: %s", exc)
-        return _json(500, "engine_error", "An analysis engine failed on this request.")
+    @app.exception_handler(AppError)
+    async def _app_error(_: Request, exc: AppError) -> JSONResponse:
+        """Every project error by the status, code and message it carries (`agent.errors`)."""
+        if exc.logged:
+            log.error("%s: %s", exc.code, exc)
+        return _json(exc.status, exc.code, exc.message, exc.details)
 
     @app.exception_handler(RequestValidationError)
     async def _validation(_: Request, exc: RequestValidationError) -> JSONResponse:
@@ -182,9 +119,9 @@ def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(StarletteHTTPException)
     async def _http(_: Request, exc: StarletteHTTPException) -> JSONResponse:
         if exc.status_code == 400 and exc.detail == _UNREADABLE_BODY:
-            if isinstance(exc.__cause__, BodyTooLarge):
+            if isinstance(body_error(exc.__cause__), BodyTooLarge):
                 return _json(413, "body_too_large", "The request body is too large.")
-            return _invalid_body(*unreadable_body(exc.__cause__))
+            return _invalid_body(*unreadable_body(body_error(exc.__cause__)))
         code = {404: "not_found", 405: "method_not_allowed"}.get(exc.status_code, "http_error")
         return _json(exc.status_code, code, str(exc.detail))
 

@@ -21,8 +21,7 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import Send
 
-from agent.errors import DatabaseUnavailableError, InvalidRequestError
-from ui.thread_store import ThreadStoreUnavailable
+from agent.errors import AppError
 
 log = logging.getLogger(__name__)
 
@@ -39,6 +38,18 @@ _CODES = {
     422: "invalid_request",
     429: "rate_limited",
 }
+
+
+class BodyTooLarge(Exception):
+    """The request body grew past the limit while being read (raised by the API's gatekeeper,
+    which wraps the web chat too, so both apps answer it with a 413)."""
+
+
+def body_error(cause: BaseException | None) -> BaseException | None:
+    """Why reading a body failed, out of the task groups a route may have wrapped it in."""
+    while isinstance(cause, BaseExceptionGroup) and len(cause.exceptions) == 1:
+        cause = cause.exceptions[0]
+    return cause
 
 
 def unreadable_body(cause: BaseException | None) -> tuple[str, str, dict[str, Any]]:
@@ -116,25 +127,23 @@ async def _validation(_: Request, exc: Exception) -> JSONResponse:
     return error_json(422, "validation_error", "The request is not valid.", details)
 
 
-async def _invalid(_: Request, exc: Exception) -> JSONResponse:
-    return error_json(422, "invalid_request", str(exc))
+async def _app_error(_: Request, exc: Exception) -> JSONResponse:
+    """A project error by the status, code and message it carries (`agent.errors`)."""
+    assert isinstance(exc, AppError)
+    if exc.logged:
+        log.error("%s: %s", exc.code, exc)
+    return error_json(exc.status, exc.code, exc.message, exc.details)
 
 
 async def _http(_: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, StarletteHTTPException)
     if exc.status_code == 400 and exc.detail == _UNREADABLE_BODY:
-        reason, message, details = unreadable_body(exc.__cause__)
+        if isinstance(body_error(exc.__cause__), BodyTooLarge):
+            return error_json(413, "body_too_large", "The request body is too large.")
+        reason, message, details = unreadable_body(body_error(exc.__cause__))
         return error_json(422, "invalid_body", message, {"reason": reason, **details})
     code = _CODES.get(exc.status_code, "http_error")
     return error_json(exc.status_code, code, str(exc.detail), headers=exc.headers)
-
-
-async def _db_down(_: Request, exc: Exception) -> JSONResponse:
-    return error_json(503, "database_unavailable", "The database is unavailable; try again soon.")
-
-
-async def _not_ready(_: Request, exc: Exception) -> JSONResponse:
-    return error_json(503, "web_chat_unavailable", str(exc))
 
 
 async def _unexpected(_: Request, exc: Exception) -> JSONResponse:
@@ -145,9 +154,7 @@ async def _unexpected(_: Request, exc: Exception) -> JSONResponse:
 def install_error_handlers(app: FastAPI) -> None:
     """Render every error of `app` (Chainlit's app) in the documented shape."""
     app.add_exception_handler(RequestValidationError, _validation)
-    app.add_exception_handler(InvalidRequestError, _invalid)
+    app.add_exception_handler(AppError, _app_error)
     app.add_exception_handler(StarletteHTTPException, _http)
-    app.add_exception_handler(DatabaseUnavailableError, _db_down)
-    app.add_exception_handler(ThreadStoreUnavailable, _not_ready)
     app.add_exception_handler(Exception, _unexpected)
     app.middleware_stack = None  # rebuilt with these handlers on the next request

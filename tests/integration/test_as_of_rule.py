@@ -292,3 +292,27 @@ def test_knowledge_search_sees_only_documents_published_before_the_instant(
         assert published == [p for p in dated if p < instant], (text, instant)
 
     check()
+
+
+async def test_the_agents_tools_read_a_midnight_date_time_as_an_instant(
+    make_settings: Callable[..., Settings], tmp_path: Path
+) -> None:
+    """The tools a language model calls take the same field type as the routes: a midnight
+    date-time with an offset is an instant, never that whole day (24 h of look-ahead)."""
+    services = Services.build(make_settings())
+    try:
+        import_file(services.prices, write_csv(tmp_path, "BTC-USD.csv", DAILY))
+        tools = {tool.name: tool for tool in services.tools()}
+        for as_of, last in [
+            ("2025-06-01T00:00:00Z", "2025-05-31"),
+            ("2025-06-01T00:00:00+02:00", "2025-05-30"),
+            ("2025-06-01", "2025-06-01"),
+        ]:
+            price = await tools["get_price"].ainvoke({"symbol": "BTC", "as_of": as_of})
+            assert price["as_of"] == last, (as_of, price["as_of"])
+            technical = await tools["technical_analysis"].ainvoke(
+                {"symbol": "BTC", "as_of": as_of, "indicators": ["rsi"]}
+            )
+            assert str(technical["as_of"])[:10] == last, (as_of, technical["as_of"])
+    finally:
+        services.db.close()

@@ -3,6 +3,7 @@ score once), point-in-time aggregation, the explicit "no items" answer, the tren
 
 from __future__ import annotations
 
+import asyncio
 import time
 from collections.abc import Iterable, Iterator
 from datetime import UTC, datetime, timedelta
@@ -163,6 +164,17 @@ async def test_a_story_in_two_feeds_counts_for_the_feed_listed_first_however_slo
     totals = {f.url: f.items_total for f in service.store.feeds()}
     assert totals == _stored_per_feed(services)
     assert totals[server.url("/a.xml")] == 3 and totals[server.url("/b.xml")] == 1
+
+
+async def test_a_mistyped_feed_url_is_an_error_row_and_the_other_feeds_are_stored(
+    services: Services, server: FeedServer, tmp_path: Path
+) -> None:
+    feeds = ("http://[::1/rss", server.url("/a.xml"), server.url("/b.xml"))
+    service = make_service(services, server, tmp_path, feeds=feeds, subreddits=())
+    report = await asyncio.wait_for(service.refresh_news(), 30)
+    assert [f["status"] for f in report["feeds"]] == ["error", "ok", "ok"]
+    assert "invalid feed URL" in report["feeds"][0]["error"]
+    assert report["new_items"] == 4
 
 
 def _stored_per_feed(services: Services) -> dict[str, int]:

@@ -87,6 +87,23 @@ def test_an_unreadable_body_says_why(
     assert "UTF-8 JSON" not in error["message"]
 
 
+def test_an_oversized_chunked_body_is_a_413(app_factory: Callable[..., TestClient]) -> None:
+    """No Content-Length to refuse up front: the limit is met while reading, and the web chat
+    answers it as the API does."""
+    client = _logged_in(app_factory(max_body_bytes=10_000))
+
+    def chunks() -> Any:
+        yield b'{"filter": {"search": "'
+        for _ in range(20):
+            yield b"x" * 1000
+        yield b'"}}'
+
+    res = client.post(
+        "/ui/project/threads", content=chunks(), headers={"content-type": "application/json"}
+    )
+    assert _error(res, 413)["code"] == "body_too_large"
+
+
 @pytest.mark.timeout(120)
 def test_postgres_down_is_a_503_within_the_database_timeout(
     private_postgres: Any, tmp_path: Path

@@ -10,6 +10,7 @@ one bad source does not stop a refresh.
 from __future__ import annotations
 
 import asyncio
+import logging
 import time
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
@@ -23,6 +24,7 @@ from tools.sentiment.base import FeedError
 from tools.sentiment.parsing import FeedEntry, parse_feed, parse_reddit
 
 FeedKind = Literal["rss", "reddit"]
+log = logging.getLogger(__name__)
 MAX_BYTES = 5_000_000
 DEFAULT_USER_AGENT = "crypto-assistant/0.1 (news sentiment reader)"
 
@@ -39,7 +41,12 @@ class FeedSpec:
     @property
     def label(self) -> str:
         """Name shown with items: the configured name, else the host."""
-        return self.name or urlsplit(self.url).netloc
+        if self.name:
+            return self.name
+        try:
+            return urlsplit(self.url).netloc or self.url
+        except ValueError:  # a mistyped URL is reported by its fetch, not a crash here
+            return self.url
 
 
 def reddit_feed(subreddit: str, base_url: str = "https://www.reddit.com") -> FeedSpec:
@@ -134,8 +141,11 @@ class FeedFetcher:
         etag: str | None = None,
         last_modified: str | None = None,
     ) -> FetchResult:
-        """One conditional GET and parse; errors are reported in the result."""
-        host = urlsplit(feed.url).netloc
+        """One conditional GET and parse; errors (any of them) are reported in the result."""
+        try:
+            host = urlsplit(feed.url).netloc
+        except ValueError as exc:
+            return FetchResult(feed, "error", error=f"invalid feed URL: {exc}")
         loop = id(asyncio.get_running_loop())  # an asyncio.Lock belongs to one event loop
         lock = self._host_locks.setdefault((loop, host), asyncio.Lock())
         started = time.monotonic()
@@ -150,6 +160,9 @@ class FeedFetcher:
                 result = FetchResult(feed, "error", error=f"{type(exc).__name__}: {exc}")
             except FeedError as exc:
                 result = FetchResult(feed, "error", error=str(exc))
+            except Exception as exc:  # a parser bug must not stop the other feeds
+                log.exception("feed %s failed", feed.url)
+                result = FetchResult(feed, "error", error=f"{type(exc).__name__}: {exc}")
             finally:
                 self._last_request[host] = time.monotonic()
         result.seconds = round(time.monotonic() - started, 3)
