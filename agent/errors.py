@@ -1,43 +1,31 @@
-"""Errors raised by the agent's services, on top of those of `knowledge` and `tools`.
+"""Errors raised by the agent's services, under the project's one root (`knowledge.errors`
+draws the whole tree); with the store's and engines' errors re-exported, the one place front-ends
+import them from.
 
-Front-ends map each class to a status: NotFound 404, InvalidRequest 422, Unavailable 503.
+Each class carries its HTTP status, stable code and user-worded message (`AppError`), so a
+front-end translates with one table: `api/errors.py` (JSON), `bots/errors.py` (Telegram),
+`ui/errors.py` (the web chat's routes).
 """
 
 from __future__ import annotations
 
-
-class ServiceError(Exception):
-    """Base class for errors raised by `agent` services."""
-
-
-class InvalidRequestError(ServiceError):
-    """The request is well-formed but asks for something impossible (e.g. start after end)."""
-
-
-class NotFoundError(ServiceError):
-    """The thing asked for does not exist (no stored data for the range, no such job)."""
-
-
-class ModelNotTrainedError(ServiceError):
-    """No champion model for the symbol yet (409: the message names the command to train one)."""
-
-
-class ModelUnavailableError(ServiceError):
-    """The champion's artifact is missing or corrupt (503); the registry is left unchanged."""
-
-
-# The store's and engines' errors are part of the agent's public surface, so front-ends translate them
-# without importing `knowledge` or `tools` themselves.
-from knowledge.errors import (  # noqa: E402
+# The store's and engines' errors are part of the agent's public surface, so front-ends
+# translate them without importing `knowledge` or `tools` themselves.
+from knowledge.errors import (
+    AppError,
+    ConflictError,
     DatabaseUnavailableError,
     DataValidationError,
     KnowledgeError,
     MigrationError,
+    MissingError,
     NoDataError,
     ProviderError,
+    RequestError,
+    UnavailableError,
     UnknownSymbolError,
 )
-from tools.errors import (  # noqa: E402
+from tools.errors import (
     ChartRenderError,
     InsufficientDataError,
     InvalidBarsError,
@@ -45,8 +33,40 @@ from tools.errors import (  # noqa: E402
     UnknownIndicatorError,
 )
 
+
+class ServiceError(AppError):
+    """Base class for errors raised by `agent` services."""
+
+
+class InvalidRequestError(RequestError, ServiceError):
+    """The request is well-formed but asks for something impossible (e.g. start after end)."""
+
+    code = "invalid_request"
+
+
+class NotFoundError(MissingError, ServiceError):
+    """The thing asked for does not exist (no stored data for the range, no such job)."""
+
+    code = "not_found"
+
+
+class ModelNotTrainedError(ConflictError, ServiceError):
+    """No champion model for the symbol yet (409: the message names the command to train one)."""
+
+    code = "model_not_trained"
+
+
+class ModelUnavailableError(UnavailableError, ServiceError):
+    """The champion's artifact is missing or corrupt (503); the registry is left unchanged. The
+    message names the problem without server paths, so it is shown."""
+
+    code = "model_unavailable"
+
+
 __all__ = [
+    "AppError",
     "ChartRenderError",
+    "ConflictError",
     "DataValidationError",
     "DatabaseUnavailableError",
     "InsufficientDataError",
@@ -54,13 +74,16 @@ __all__ = [
     "InvalidRequestError",
     "KnowledgeError",
     "MigrationError",
+    "MissingError",
     "ModelNotTrainedError",
     "ModelUnavailableError",
     "NoDataError",
     "NotFoundError",
     "ProviderError",
+    "RequestError",
     "ServiceError",
     "ToolError",
+    "UnavailableError",
     "UnknownIndicatorError",
     "UnknownSymbolError",
     "no_data_error",

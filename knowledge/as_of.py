@@ -10,6 +10,7 @@ document) is visible when it was published before the instant. Dates outside
 from __future__ import annotations
 
 from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
 
 from knowledge.errors import DataValidationError
 
@@ -32,6 +33,12 @@ BAR_LENGTH: dict[str, timedelta] = {"1d": timedelta(days=1), "1h": timedelta(hou
 
 class DateOutOfRangeError(DataValidationError, ValueError):
     """A date before `DATE_MIN` or after `DATE_MAX` (422): no data can exist there."""
+
+    code = "date_out_of_range"
+
+    @property
+    def details(self) -> Any:
+        return {"min": DATE_MIN.isoformat(), "max": DATE_MAX.isoformat()}
 
     def __init__(self, value: date | datetime) -> None:
         message = (

@@ -17,14 +17,14 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from typing import Any
+from typing import Any, ClassVar
 
 import psycopg
 from fastapi import FastAPI
 from psycopg import AsyncConnection
 from psycopg_pool import AsyncConnectionPool, PoolClosed
 
-from agent.errors import DatabaseUnavailableError, InvalidRequestError
+from agent.errors import DatabaseUnavailableError, InvalidRequestError, UnavailableError
 from agent.memory import async_pool
 from agent.services import Services
 from ui.scope import request_state, serving_app
@@ -34,8 +34,11 @@ ELEMENTS_PATH = "/stored-elements"
 POOL_MAX_SIZE = 4
 
 
-class ThreadStoreUnavailable(RuntimeError):
+class ThreadStoreUnavailable(UnavailableError):
     """The web chat history cannot be reached: no API app serves this call, or it is starting."""
+
+    code = "web_chat_unavailable"
+    logged: ClassVar[bool] = False
 
 
 class ThreadStore:
