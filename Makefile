@@ -46,6 +46,7 @@ format: setup
 
 bench: system-deps setup
 	$(BIN)/python benchmarks/bench_import.py
+	$(BIN)/python benchmarks/bench_request_path.py
 	$(BIN)/python benchmarks/bench_historical.py
 	$(BIN)/python benchmarks/bench_technical_panel.py
 	$(BIN)/python benchmarks/bench_technical_api.py

@@ -216,12 +216,19 @@ class Services:
             return f"market data: loading failed: {exc}"
         return "market data: no CRYPTO_DATA_DIR and no provider; nothing loaded"
 
-    async def aclose(self) -> None:
-        """Close the chat memory, the cache and the pool."""
+    async def stop_chat(self) -> None:
+        """Close the chat memory's pools (opened on the running event loop by `start_chat`), so
+        an app that started the chat on services it was handed leaves no connection behind."""
         if self.memory is not None:
             await self.memory.close()
         if self.chat is not None:
             self.chat.tracing.flush()
+        self.memory = None
+        self.chat = None
+
+    async def aclose(self) -> None:
+        """Close the chat memory, the cache and the pool."""
+        await self.stop_chat()
         await self.jobs.wait_all()
         await self.limiter.close()
         await self.cache.close()

@@ -22,19 +22,25 @@ def get_services(request: Request) -> Services:
     return services
 
 
-def get_market(request: Request) -> MarketService:
+# The dependencies are `async def`: FastAPI runs a plain `def` dependency in the thread pool, a
+# thread hop (and a worker thread's wake-up) on every request for an attribute lookup.
+async def services_dependency(request: Request) -> Services:
+    return get_services(request)
+
+
+async def get_market(request: Request) -> MarketService:
     return get_services(request).market
 
 
-def get_technical(request: Request) -> TechnicalService:
+async def get_technical(request: Request) -> TechnicalService:
     return get_services(request).technical
 
 
-def get_health(request: Request) -> HealthService:
+async def get_health(request: Request) -> HealthService:
     return get_services(request).health
 
 
-ServicesDep = Annotated[Services, Depends(get_services)]
+ServicesDep = Annotated[Services, Depends(services_dependency)]
 MarketDep = Annotated[MarketService, Depends(get_market)]
 TechnicalDep = Annotated[TechnicalService, Depends(get_technical)]
 HealthDep = Annotated[HealthService, Depends(get_health)]

@@ -99,6 +99,7 @@ def create_app(
             else await anyio.to_thread.run_sync(Services.build, config)
         )
         app.state.services = active
+        started_chat = active.chat is None  # this app opens the chat's pools: it closes them
         await active.start_chat()
         app.state.telegram = await _start_bot(active)
         should_load = active.settings.load_data_on_start if load_data is None else load_data
@@ -114,6 +115,8 @@ def create_app(
         await _stop_bot(app.state.telegram)
         if own:
             await active.aclose()
+        elif started_chat:
+            await active.stop_chat()
 
     app = FastAPI(
         title="Crypto Analysis Assistant",
@@ -123,7 +126,6 @@ def create_app(
     )
     app.state.metrics = Metrics(lambda: getattr(app.state, "services", None))
     install_error_handlers(app)
-    middleware.install(app)
     if config.cors_origins:
         from fastapi.middleware.cors import CORSMiddleware
 
@@ -145,5 +147,8 @@ def create_app(
     app.include_router(status.router)
     app.include_router(telegram_router)
     mount_web_ui(app, path="/ui", settings=config)  # the Chainlit web chat (ui/app.py)
+    # added after CORS and the web chat's own middleware, so it wraps them: their refusals get
+    # a request id, metrics and a log line, and an exception in them the one JSON 500
+    middleware.install(app)
     headers.install(app, ui_prefix="/ui")  # outermost: every response, refusals and 500s too
     return app

@@ -35,8 +35,9 @@ __all__ = ["BodyTooLarge", "Gatekeeper", "install", "route_group"]
 
 
 def route_group(path: str, method: str) -> str | None:
-    """Which rate-limit group a request belongs to (None = not limited)."""
-    if path == "/" or path.startswith(EXEMPT):
+    """Which rate-limit group a request belongs to (None = not limited; CORS preflights
+    neither, since they do no work)."""
+    if method == "OPTIONS" or path == "/" or path.startswith(EXEMPT):
         return None
     if path.startswith(CHAT):
         return "chat"

@@ -9,14 +9,20 @@ from typing import Annotated
 
 from fastapi import Depends, Header, HTTPException
 
+from agent.services import Services
 from api.deps import ServicesDep
 
 
-def require_admin(
+async def require_admin(
     services: ServicesDep,
     x_api_key: Annotated[str | None, Header(max_length=256)] = None,
 ) -> None:
-    """Admit only callers presenting the configured admin key."""
+    """Admit only callers presenting the configured admin key (async: no thread hop)."""
+    check_admin_key(services, x_api_key)
+
+
+def check_admin_key(services: Services, x_api_key: str | None) -> None:
+    """401 without a key, 403 with a wrong one or when none is configured."""
     configured = services.settings.admin_api_key
     if not x_api_key:
         raise HTTPException(401, "This route needs the admin API key in the X-API-Key header.")
@@ -29,7 +35,7 @@ def require_admin(
 AdminDep = Annotated[None, Depends(require_admin)]
 
 
-def api_principal(x_api_key: Annotated[str | None, Header(max_length=256)] = None) -> str:
+async def api_principal(x_api_key: Annotated[str | None, Header(max_length=256)] = None) -> str:
     """Who owns the caller's threads: the SHA-256 of its `X-API-Key`, else the shared anonymous."""
     if not x_api_key:
         return "anonymous"

@@ -15,7 +15,7 @@ from api.schemas import ERRORS
 router = APIRouter(tags=["knowledge"])
 
 
-def get_knowledge(request: Request) -> KnowledgeService:
+async def get_knowledge(request: Request) -> KnowledgeService:
     """The knowledge service built once by the lifespan (`Services.knowledge`)."""
     service: KnowledgeService = request.app.state.services.knowledge
     return service

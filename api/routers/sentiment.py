@@ -31,7 +31,7 @@ router = APIRouter(tags=["sentiment"])
 Text = Annotated[str, StringConstraints(min_length=1, max_length=MAX_TEXT_CHARS)]
 
 
-def get_sentiment(services: ServicesDep) -> SentimentService:
+async def get_sentiment(services: ServicesDep) -> SentimentService:
     """The process's sentiment service."""
     return service_for(services)
 

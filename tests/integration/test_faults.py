@@ -19,6 +19,7 @@ from agent import formatting as fmt
 from agent.services import Services
 from agent.settings import Settings
 from api.main import create_app
+from knowledge.database import RECONNECT_SECONDS
 from knowledge.market.csv_files import import_file
 from tests.factories import synthetic_bars, write_csv
 from tests.helpers import timed
@@ -207,7 +208,15 @@ def test_postgres_restart_fails_fast_with_503_and_the_pool_recovers_by_itself(
             res = client.get("/historical-data/BTC-USD", params={"start": "2022-02-01"})
             assert res.status_code == 200 and res.json()["rows"][0]["date"] == "2022-02-01"
             assert client.post("/technical", json=technical).status_code == 200
-            chat = client.post("/chat", json={"message": "What's BTC at?", "thread_id": "pg"})
+            # the chat's own pools (memory, thread locks) reconnect on their own backoff, which
+            # restarts at least every RECONNECT_SECONDS: they may come back a little later
+            ask = {"message": "What's BTC at?", "thread_id": "pg"}
+            _wait_for(
+                lambda: client.post("/chat", json=ask).status_code == 200,
+                RECONNECT_SECONDS + 2,
+                "chat did not succeed again after Postgres came back",
+            )
+            chat = client.post("/chat", json=ask)
             assert chat.status_code == 200 and "BTC-USD" in chat.json()["answer"]
             # a real answer from the database, not a fallback: the price tool ran and its
             # figure (the last stored close, written as answers write prices) is quoted

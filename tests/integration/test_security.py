@@ -172,8 +172,8 @@ def test_no_secret_in_logs_traces_responses_or_settings(
                 status,
             ]
             responses.append(invalid)
-        assert services.chat is not None
-        services.chat.tracing.flush()
+        # the app's shutdown closed the chat it started and flushed its traces
+        assert services.chat is None
         assert capture.wait_for_trace(
             chat.json()["trace_id"], {"ground_check", "technical_analysis"}
         )
