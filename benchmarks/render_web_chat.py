@@ -12,21 +12,18 @@ and CDN stylesheet are not fetched.
 from __future__ import annotations
 
 import argparse
-import asyncio
 import tempfile
-import threading
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-import uvicorn
-from common import ROOT, SHARED_PRICES, free_port, scratch_postgres
+from common import ROOT, SHARED_PRICES, scratch_postgres
 from playwright.sync_api import Browser, Route, expect, sync_playwright
 
 from agent.services import Services
 from agent.settings import Settings
 from api.main import create_app
+from tests.servers import serve_app
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
@@ -43,34 +40,8 @@ VIEWPORT = {"width": 1280, "height": 760}
 @contextmanager
 def served(services: Services) -> Iterator[str]:
     """The API with the web chat on a free loopback port; yields its base URL."""
-    server = uvicorn.Server(
-        uvicorn.Config(
-            create_app(services.settings, services),
-            host="127.0.0.1",
-            port=free_port(),
-            log_level="warning",
-        )
-    )
-
-    async def serve() -> None:
-        try:
-            await server.serve()
-        finally:  # the chat memory was opened on this loop: close it here
-            if services.memory is not None:
-                await services.memory.close()
-
-    thread = threading.Thread(target=asyncio.run, args=(serve(),), daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 60
-    while not server.started:
-        if not thread.is_alive() or time.monotonic() > deadline:
-            raise SystemExit("the API did not start under uvicorn")
-        time.sleep(0.05)
-    try:
-        yield f"http://127.0.0.1:{server.config.port}"
-    finally:
-        server.should_exit = True
-        thread.join(timeout=15)
+    with serve_app(create_app(services.settings, services)) as url:
+        yield url
 
 
 def load_prices(services: Services, folder: Path) -> str:

@@ -1,15 +1,22 @@
-"""Real server processes for integration tests: embedded Postgres databases and redis-server."""
+"""Real servers for integration tests: embedded Postgres databases, redis-server, and an ASGI
+app under uvicorn on a loopback port."""
 
 from __future__ import annotations
 
+import asyncio
 import shutil
 import socket
 import subprocess
+import threading
 import time
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import psycopg
+import uvicorn
 
 
 def free_port() -> int:
@@ -17,6 +24,26 @@ def free_port() -> int:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
         sock.bind(("127.0.0.1", 0))
         return int(sock.getsockname()[1])
+
+
+@contextmanager
+def serve_app(app: Any, start_timeout: float = 60, **config: Any) -> Iterator[str]:
+    """`app` under a real uvicorn on a free loopback port, in a thread with its own event loop
+    (the app's lifespan opens and closes its pools there); yields the base URL."""
+    options = {"log_level": "warning", "timeout_graceful_shutdown": 5} | config
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=free_port(), **options))
+    thread = threading.Thread(target=asyncio.run, args=(server.serve(),), daemon=True)
+    thread.start()
+    deadline = time.monotonic() + start_timeout
+    while not server.started:
+        if not thread.is_alive() or time.monotonic() > deadline:
+            raise RuntimeError("the app did not start under uvicorn")
+        time.sleep(0.05)
+    try:
+        yield f"http://127.0.0.1:{server.config.port}"
+    finally:
+        server.should_exit = True
+        thread.join(timeout=15)
 
 
 def create_database(admin_url: str) -> str:

@@ -11,19 +11,15 @@ and other outside loads fail, which is not judged; only violations are.
 
 from __future__ import annotations
 
-import asyncio
 import os
 import re
 import shutil
-import threading
-import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
-import uvicorn
-from fastapi import FastAPI, Response
+from fastapi import Response
 from fastapi.testclient import TestClient
 
 from agent.services import Services
@@ -31,7 +27,7 @@ from api.headers import API_CSP, inline_script_hashes
 from api.main import create_app
 from knowledge.market.csv_files import import_file
 from tests.factories import synthetic_bars, write_csv
-from tests.servers import free_port
+from tests.servers import serve_app
 
 try:
     from playwright.sync_api import Page, Route, expect, sync_playwright
@@ -182,28 +178,8 @@ def _chromium() -> str:
 def live_url(services: Services, tmp_path: Path) -> Iterator[str]:
     """The API with the web chat under uvicorn on a free loopback port, on synthetic BTC bars."""
     import_file(services.prices, write_csv(tmp_path, "BTC-USD.csv", synthetic_bars(300, seed=5)))
-    app: FastAPI = create_app(services.settings, services)
-    server = uvicorn.Server(
-        uvicorn.Config(app, host="127.0.0.1", port=free_port(), log_level="warning")
-    )
-
-    async def serve() -> None:
-        try:
-            await server.serve()
-        finally:  # the chat memory was opened on this loop: close it here
-            if services.memory is not None:
-                await services.memory.close()
-
-    thread = threading.Thread(target=asyncio.run, args=(serve(),), daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 30
-    while not server.started:
-        if not thread.is_alive() or time.monotonic() > deadline:
-            pytest.fail("the API did not start under uvicorn")
-        time.sleep(0.05)
-    yield f"http://127.0.0.1:{server.config.port}"
-    server.should_exit = True
-    thread.join(timeout=15)
+    with serve_app(create_app(services.settings, services)) as url:
+        yield url
 
 
 # Stand-ins for the docs pages' CDN bundles (offline): each fetches the schema from this origin

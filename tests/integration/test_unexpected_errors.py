@@ -3,26 +3,22 @@ connection it came on keeps serving: the real app under real uvicorn on 127.0.0.
 
 from __future__ import annotations
 
-import asyncio
 import json
 import logging
 import socket
-import threading
-import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
 import h11
 import pytest
-import uvicorn
 from fastapi.responses import JSONResponse
 from starlette.background import BackgroundTask
 
 from agent.services import Services
 from agent.settings import Settings
 from api.main import create_app
-from tests.servers import free_port
+from tests.servers import serve_app
 
 pytestmark = pytest.mark.integration
 
@@ -30,35 +26,11 @@ pytestmark = pytest.mark.integration
 @contextmanager
 def serve(app: Any, services: Services) -> Iterator[tuple[str, int]]:
     """`app` (on `services`) under uvicorn on a free loopback port; yields (host, port)."""
-    server = uvicorn.Server(
-        uvicorn.Config(
-            app,
-            host="127.0.0.1",
-            port=free_port(),
-            log_level="warning",
-            timeout_graceful_shutdown=5,
-        )
-    )
-
-    async def run() -> None:
-        try:
-            await server.serve()
-        finally:  # the chat memory was opened on this loop: close it here
-            if services.memory is not None:
-                await services.memory.close()
-
-    thread = threading.Thread(target=asyncio.run, args=(run(),), daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 30
-    while not server.started:
-        if not thread.is_alive() or time.monotonic() > deadline:
-            pytest.fail("the API did not start under uvicorn")
-        time.sleep(0.05)
     try:
-        yield "127.0.0.1", server.config.port
+        with serve_app(app) as url:
+            host, port = url.removeprefix("http://").split(":")
+            yield host, int(port)
     finally:
-        server.should_exit = True
-        thread.join(timeout=15)
         services.db.close()
 
 

@@ -8,12 +8,9 @@ is answered from the remembered thread.
 
 from __future__ import annotations
 
-import asyncio
 import os
 import re
 import shutil
-import threading
-import time
 import uuid
 from collections.abc import AsyncIterator, Callable, Iterator
 from pathlib import Path
@@ -23,7 +20,6 @@ import chainlit as cl
 import httpx
 import plotly.graph_objects as go
 import pytest
-import uvicorn
 from chainlit.auth import create_jwt
 from chainlit.context import ChainlitContext, context_var
 from chainlit.session import HTTPSession
@@ -40,7 +36,7 @@ from agent.settings import Settings
 from api.main import create_app
 from knowledge.market.csv_files import import_file
 from tests.factories import synthetic_bars, write_csv
-from tests.servers import free_port
+from tests.servers import serve_app
 from ui.auth import (
     LOCAL_USER,
     SIGNING_KEY_FILE,
@@ -92,34 +88,8 @@ def live_url(services: Services, tmp_path: Path) -> Iterator[str]:
     """The API with the web chat on a free loopback port, on synthetic BTC and ETH data."""
     import_file(services.prices, write_csv(tmp_path, "BTC-USD.csv", synthetic_bars(300, seed=11)))
     import_file(services.prices, write_csv(tmp_path, "ETH-USD.csv", synthetic_bars(300, seed=23)))
-    app = create_app(services.settings, services)
-    server = uvicorn.Server(
-        uvicorn.Config(
-            app,
-            host="127.0.0.1",
-            port=free_port(),
-            log_level="warning",
-            timeout_graceful_shutdown=5,
-        )
-    )
-
-    async def serve() -> None:
-        try:
-            await server.serve()
-        finally:  # the chat memory was opened on this loop: close it here
-            if services.memory is not None:
-                await services.memory.close()
-
-    thread = threading.Thread(target=asyncio.run, args=(serve(),), daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 30
-    while not server.started:
-        if not thread.is_alive() or time.monotonic() > deadline:
-            pytest.fail("the API did not start under uvicorn")
-        time.sleep(0.05)
-    yield f"http://127.0.0.1:{server.config.port}"
-    server.should_exit = True
-    thread.join(timeout=15)
+    with serve_app(create_app(services.settings, services)) as url:
+        yield url
 
 
 def test_web_chat_streams_the_technical_rsi(live_url: str, tmp_path: Path) -> None:

@@ -8,23 +8,19 @@ with no CSP violation in either state.
 
 from __future__ import annotations
 
-import asyncio
-import threading
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
-import uvicorn
 
 from agent.services import Services
 from api.main import create_app
 from knowledge.market.csv_files import import_file
 from tests.factories import synthetic_bars, write_csv
 from tests.integration.test_web_chat import CHROMIUM_ARGS, _chromium, _local_only
-from tests.servers import free_port
+from tests.servers import serve_app
 from ui.app import CONCEPT_STARTERS, STARTERS
 
 try:
@@ -51,28 +47,8 @@ document.addEventListener('securitypolicyviolation', (e) => window.__csp.push(
 @pytest.fixture
 def live_url(services: Services) -> Iterator[str]:
     """The API with the web chat under uvicorn on a free loopback port, on an empty store."""
-    app = create_app(services.settings, services)
-    server = uvicorn.Server(
-        uvicorn.Config(app, host="127.0.0.1", port=free_port(), log_level="warning")
-    )
-
-    async def serve() -> None:
-        try:
-            await server.serve()
-        finally:  # the chat memory was opened on this loop: close it here
-            if services.memory is not None:
-                await services.memory.close()
-
-    thread = threading.Thread(target=asyncio.run, args=(serve(),), daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 30
-    while not server.started:
-        if not thread.is_alive() or time.monotonic() > deadline:
-            pytest.fail("the API did not start under uvicorn")
-        time.sleep(0.05)
-    yield f"http://127.0.0.1:{server.config.port}"
-    server.should_exit = True
-    thread.join(timeout=15)
+    with serve_app(create_app(services.settings, services)) as url:
+        yield url
 
 
 def _open(browser: Browser, live_url: str, console: list[str]) -> Page:
