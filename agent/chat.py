@@ -14,6 +14,7 @@ import psycopg
 from langchain_core.messages import HumanMessage
 from pydantic import BaseModel, Field
 
+from agent import tool_names as names
 from agent.errors import DatabaseUnavailableError, InvalidRequestError, NotFoundError
 from agent.memory import NOT_YOURS, ThreadLocks
 from agent.settings import Settings
@@ -170,7 +171,7 @@ class ChatService:
         sources = [
             {"title": h["title"], "source": h["source"], "section": h.get("section") or ""}
             for r in state.get("results", [])
-            if r["name"] == "search_knowledge" and r["ok"]
+            if r["name"] == names.SEARCH_KNOWLEDGE and r["ok"]
             for h in r["result"]["hits"]
         ]
         result = ChatResult(

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from agent import formatting as fmt
+from agent import tool_names as names
 from agent.knowledge import compose_knowledge_answer
 from agent.planner import Plan
 from agent.sentiment import compose_sentiment
@@ -213,13 +214,13 @@ def compose_offline(plan: Plan, results: list[ToolRun], notes: list[str]) -> str
     parts: list[str] = [f"Note: {n.rstrip('.')}." for n in notes]
     failed = [r for r in results if not r["ok"]]
     done = [r for r in results if r["ok"]]
-    prices = [r["result"] for r in _by_tool(done, "get_price")]
-    techs = {r["result"]["symbol"]: r["result"] for r in _by_tool(done, "technical_analysis")}
-    explains = [r["result"] for r in _by_tool(done, "explain_indicator")]
-    forecasts = [r["result"] for r in _by_tool(done, "forecast_price")]
-    accuracies = [r["result"] for r in _by_tool(done, "forecast_accuracy")]
-    sentiments = [r["result"] for r in _by_tool(done, "news_sentiment")]
-    hits = [h for r in _by_tool(done, "search_knowledge") for h in r["result"]["hits"]]
+    prices = [r["result"] for r in _by_tool(done, names.GET_PRICE)]
+    techs = {r["result"]["symbol"]: r["result"] for r in _by_tool(done, names.TECHNICAL_ANALYSIS)}
+    explains = [r["result"] for r in _by_tool(done, names.EXPLAIN_INDICATOR)]
+    forecasts = [r["result"] for r in _by_tool(done, names.FORECAST_PRICE)]
+    accuracies = [r["result"] for r in _by_tool(done, names.FORECAST_ACCURACY)]
+    sentiments = [r["result"] for r in _by_tool(done, names.NEWS_SENTIMENT)]
+    hits = [h for r in _by_tool(done, names.SEARCH_KNOWLEDGE) for h in r["result"]["hits"]]
 
     if plan.missing:
         parts.append(_missing(plan))

@@ -14,6 +14,7 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 
+from agent import tool_names as names
 from agent.entities import Entities, extract_entities
 from agent.intents import (
     DEFINITION_PATTERN,
@@ -188,13 +189,13 @@ def _calls(plan: Plan, why: bool) -> list[PlannedCall]:
         args = {"symbol": symbol, "period_days": plan.period_days, "interval": plan.interval}
         if as_of:
             args["as_of"] = as_of
-        return PlannedCall(name="get_price", args=args)
+        return PlannedCall(name=names.GET_PRICE, args=args)
 
     def technical(symbol: str) -> PlannedCall:
         """A technical_analysis call (indicators None = every group the engine has)."""
         args = {"symbol": symbol, "interval": plan.interval or DEFAULT_INTERVAL}
         return PlannedCall(
-            name="technical_analysis", args=args | {"indicators": indicators, "as_of": as_of}
+            name=names.TECHNICAL_ANALYSIS, args=args | {"indicators": indicators, "as_of": as_of}
         )
 
     for symbol in plan.symbols:
@@ -207,19 +208,21 @@ def _calls(plan: Plan, why: bool) -> list[PlannedCall]:
         elif plan.intent == "advice":
             calls += [price(symbol), technical(symbol)]
             forecast_args = {"symbol": symbol, "horizon_days": plan.horizon_days}
-            calls.append(PlannedCall(name="forecast_price", args=forecast_args))
-            calls.append(PlannedCall(name="news_sentiment", args={"symbol": symbol}))
+            calls.append(PlannedCall(name=names.FORECAST_PRICE, args=forecast_args))
+            calls.append(PlannedCall(name=names.NEWS_SENTIMENT, args={"symbol": symbol}))
         elif plan.intent == "forecast":
             forecast_args = {"symbol": symbol, "horizon_days": plan.horizon_days}
-            calls.append(PlannedCall(name="forecast_price", args=forecast_args))
+            calls.append(PlannedCall(name=names.FORECAST_PRICE, args=forecast_args))
         elif plan.intent == "accuracy":
             accuracy_args = {"symbol": symbol, "period_days": plan.period_days}
-            calls.append(PlannedCall(name="forecast_accuracy", args=accuracy_args))
+            calls.append(PlannedCall(name=names.FORECAST_ACCURACY, args=accuracy_args))
         elif plan.intent == "sentiment":
-            calls.append(PlannedCall(name="news_sentiment", args={"symbol": symbol}))
+            calls.append(PlannedCall(name=names.NEWS_SENTIMENT, args={"symbol": symbol}))
     if plan.intent == "explain" and plan.concept:
-        calls.append(PlannedCall(name="search_knowledge", args={"query": plan.concept}))
-        calls += [PlannedCall(name="explain_indicator", args={"name": i}) for i in plan.indicators]
+        calls.append(PlannedCall(name=names.SEARCH_KNOWLEDGE, args={"query": plan.concept}))
+        calls += [
+            PlannedCall(name=names.EXPLAIN_INDICATOR, args={"name": i}) for i in plan.indicators
+        ]
         if plan.symbols and (why or plan.indicators):
             calls.append(technical(plan.symbols[0]))
     return calls

@@ -21,6 +21,7 @@ import httpx
 from langchain_core.tools import StructuredTool
 from pydantic import BaseModel, Field
 
+from agent import tool_names as names
 from agent.errors import InvalidRequestError, ModelUnavailableError
 from agent.sentiment_models import HEAD_RELOAD_SECONDS, AnalyzerHolder
 from knowledge.embeddings import Embedder
@@ -297,7 +298,7 @@ def build_sentiment_tool(service: SentimentService) -> StructuredTool:
 
     return StructuredTool.from_function(
         coroutine=news_sentiment,
-        name="news_sentiment",
+        name=names.NEWS_SENTIMENT,
         description="News and Reddit sentiment on a coin over recent days: a recency-weighted "
         "score from -1 (bearish) to +1 (bullish) with confidence, item count, sources, "
         "freshness and the headlines that weighed most; says plainly when there is no news.",

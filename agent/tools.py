@@ -13,6 +13,7 @@ from typing import Any, Literal
 from langchain_core.tools import BaseTool, StructuredTool
 from pydantic import BaseModel, Field
 
+from agent import tool_names as names
 from agent.as_of import IsoDateOrTime
 from agent.forecast import ForecastService
 from agent.knowledge import KnowledgeService, build_knowledge_tool
@@ -128,14 +129,14 @@ def build_tools(
     tools: list[BaseTool] = [
         StructuredTool.from_function(
             coroutine=get_price,
-            name="get_price",
+            name=names.GET_PRICE,
             description="Latest stored close of a coin and its change, high and low over a "
             "look-back window; says when the data is stale.",
             args_schema=PriceArgs,
         ),
         StructuredTool.from_function(
             coroutine=technical_analysis,
-            name="technical_analysis",
+            name=names.TECHNICAL_ANALYSIS,
             description="TA-Lib indicators (RSI, MACD, Bollinger, moving averages, stochastic, "
             "ADX, ATR, OBV, MFI, CCI, ROC, SAR, candlestick patterns) on stored bars, with "
             "buy/sell/hold signals and their reasons, a summary stance, support and resistance.",
@@ -143,7 +144,7 @@ def build_tools(
         ),
         StructuredTool.from_function(
             coroutine=forecast_price,
-            name="forecast_price",
+            name=names.FORECAST_PRICE,
             description="LSTM forecast of the daily close for the next 1-30 days with an 80% "
             "interval, and the model's out-of-sample skill against the naive 'tomorrow = today' "
             "forecast (say plainly when skill is not positive).",
@@ -151,7 +152,7 @@ def build_tools(
         ),
         StructuredTool.from_function(
             coroutine=forecast_accuracy,
-            name="forecast_accuracy",
+            name=names.FORECAST_ACCURACY,
             description="How accurate past forecasts were: realised errors of served forecasts "
             "over a period (scored when the actual close arrived) and the model's walk-forward "
             "backtest against naive.",
@@ -159,7 +160,7 @@ def build_tools(
         ),
         StructuredTool.from_function(
             coroutine=explain_indicator,
-            name="explain_indicator",
+            name=names.EXPLAIN_INDICATOR,
             description="What a technical indicator measures, how it is computed, how to read "
             "it and its traps.",
             args_schema=ExplainArgs,

@@ -14,6 +14,7 @@ from typing import Any
 
 import chainlit as cl
 
+from agent import tool_names as names
 from agent.errors import KnowledgeError, ServiceError, ToolError
 from agent.services import Services
 
@@ -42,7 +43,7 @@ def chart_requests(tools_used: list[dict[str, Any]]) -> list[ChartRequest]:
     """The distinct successful `technical_analysis` calls of a turn (at most `MAX_CHARTS`)."""
     found: list[ChartRequest] = []
     for use in tools_used:
-        if use.get("name") != "technical_analysis" or not use.get("ok"):
+        if use.get("name") != names.TECHNICAL_ANALYSIS or not use.get("ok"):
             continue
         args = use.get("args") or {}
         result = use.get("result") or {}
@@ -66,7 +67,7 @@ def served_forecasts(tools_used: list[dict[str, Any]]) -> list[dict[str, Any]]:
     found: dict[tuple[str, int], dict[str, Any]] = {}
     for use in tools_used:
         result = use.get("result") or {}
-        if use.get("name") == "forecast_price" and use.get("ok") and "predictions" in result:
+        if use.get("name") == names.FORECAST_PRICE and use.get("ok") and "predictions" in result:
             found.setdefault((str(result["symbol"]), len(result["predictions"])), result)
     return list(found.values())[:MAX_CHARTS]
 
@@ -94,7 +95,7 @@ async def chart_elements(
         )
     for use in tools_used:
         result = use.get("result") or {}
-        if use.get("name") != "news_sentiment" or not use.get("ok") or not result.get("symbol"):
+        if use.get("name") != names.NEWS_SENTIMENT or not use.get("ok") or not result.get("symbol"):
             continue
         try:
             _, figure = await services.sentiment.trend_figure(result["symbol"], days=30)

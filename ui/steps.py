@@ -15,6 +15,7 @@ import chainlit as cl
 from chainlit.context import local_steps
 from chainlit.utils import utc_now
 
+from agent import tool_names as names
 from agent.formatting import number, pct, price
 
 SUMMARY_LIMIT = 400
@@ -62,9 +63,9 @@ def _explain(result: dict[str, Any]) -> str:
 
 
 SUMMARIES: dict[str, Callable[[dict[str, Any]], str]] = {
-    "technical_analysis": _technical,
-    "get_price": _price,
-    "explain_indicator": _explain,
+    names.TECHNICAL_ANALYSIS: _technical,
+    names.GET_PRICE: _price,
+    names.EXPLAIN_INDICATOR: _explain,
 }
 
 

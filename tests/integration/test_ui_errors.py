@@ -106,16 +106,9 @@ def test_an_oversized_chunked_body_is_a_413(app_factory: Callable[..., TestClien
 
 @pytest.mark.timeout(120)
 def test_postgres_down_is_a_503_within_the_database_timeout(
-    private_postgres: Any, tmp_path: Path
+    private_postgres: Any, private_settings: Callable[..., Settings], tmp_path: Path
 ) -> None:
-    settings = Settings(  # type: ignore[call-arg]
-        _env_file=None,
-        database_url=private_postgres.get_uri(),
-        market_provider="none",
-        load_data_on_start=False,
-        db_timeout_seconds=1.0,
-        data_home=tmp_path / "var",
-    )
+    settings = private_settings(db_timeout_seconds=1.0)
     services = Services.build(settings)
     body = {"pagination": {"first": 20}, "filter": {}}
     try:

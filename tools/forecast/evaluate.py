@@ -19,7 +19,7 @@ from pydantic import BaseModel
 
 from tools.errors import InsufficientDataError
 from tools.forecast.config import DEFAULT_CONFIG, ForecastConfig
-from tools.forecast.dataset import bars_needed, inputs_at, load_bars, tail
+from tools.forecast.dataset import bars_needed, head, inputs_at, load_bars, tail
 from tools.forecast.metrics import HorizonMetrics, horizon_metrics
 from tools.forecast.predict import price_band
 from tools.forecast.train import train_model
@@ -90,18 +90,6 @@ class EvaluationReport(BaseModel):
 #: Called after each fold with (fold number from 1, which is also how many folds are done,
 #: number of folds, the fold): the last call has the first two equal.
 FoldProgress = Callable[[int, int, FoldInfo], None]
-
-
-def head(arrays: BarArrays, stop: int) -> BarArrays:
-    """The first `stop` bars."""
-    return BarArrays(
-        arrays.index[:stop],
-        arrays.open[:stop],
-        arrays.high[:stop],
-        arrays.low[:stop],
-        arrays.close[:stop],
-        arrays.volume[:stop],
-    )
 
 
 def walk_forward(
