@@ -48,8 +48,8 @@ def data_import(
     force: Annotated[bool, typer.Option(help="re-import files seen before")] = False,
 ) -> None:
     """Load OHLCV CSV files; each file is all-or-nothing, bad rows are reported by line."""
+    from agent.core import Services
     from agent.errors import DataValidationError, KnowledgeError
-    from agent.services import Services
 
     settings = _settings()
     services = Services.build(settings)
@@ -117,8 +117,8 @@ def data_refresh(
     interval: Annotated[Interval, typer.Option(help="1d or 1h")] = "1d",
 ) -> None:
     """Fetch new bars from the provider, incrementally since the last stored bar."""
+    from agent.core import Services
     from agent.errors import KnowledgeError, ServiceError
-    from agent.services import Services
 
     services = Services.build(_settings())
     refreshed: set[tuple[str, str]] = set()
@@ -160,8 +160,8 @@ def chat(
 
     from rich.markdown import Markdown
 
+    from agent.core import Services
     from agent.errors import InvalidRequestError
-    from agent.services import Services
 
     settings = _settings()
     thread_id = thread or f"cli-{uuid.uuid4().hex[:12]}"
@@ -265,7 +265,7 @@ def _prepare_workers(settings: Settings) -> None:
     """
     import os
 
-    from agent.services import database_url
+    from agent.core import database_url
 
     if settings.redis_url is None:
         console.print(

@@ -27,7 +27,7 @@ def cli_settings() -> Settings:
 
 def cli_services() -> Any:
     """The composition root on those settings (imported here, so `--help` stays light)."""
-    from agent.services import Services
+    from agent.core import Services
 
     return Services.build(cli_settings())
 

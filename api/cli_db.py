@@ -30,8 +30,8 @@ def _step(progress: Progress, task: int) -> Callable[[int, int, str], None]:
 @app.command("upgrade")
 def db_upgrade() -> None:
     """Apply pending migrations (also done at start-up)."""
+    from agent.core import upgrade_database
     from agent.errors import KnowledgeError
-    from agent.services import upgrade_database
 
     settings = _settings()
     try:
@@ -59,8 +59,8 @@ def db_backup(
     One consistent snapshot in pg_dump's custom format. Model files (DATA_HOME/models) are
     not in the dump: copy them too.
     """
-    from agent.backup import backup_database
     from agent.errors import KnowledgeError
+    from agent.services.backup import backup_database
 
     settings = _settings()
     try:
@@ -89,8 +89,8 @@ def db_restore(
     One transaction: a bad or truncated file changes nothing. Stop the app (API, bot) first
     and start it again afterwards.
     """
-    from agent.backup import inspect_backup, restore_database, target_name
     from agent.errors import KnowledgeError
+    from agent.services.backup import inspect_backup, restore_database, target_name
 
     settings = _settings()
     try:

@@ -40,7 +40,7 @@ def epoch_counter(bars: Progress, task: TaskID, epochs: int) -> Callable[[int, f
 
 
 def _train_one(services: Any, symbol: str) -> Any:
-    from agent.training import TrainProgress
+    from agent.services.training import TrainProgress
 
     with progress_bar("info") as bars:
         folds = bars.add_task(f"{symbol} walk-forward folds", total=None, info="")
@@ -96,8 +96,8 @@ def evaluate(
     out: Annotated[Path, typer.Option(help="report folder")] = Path("reports/forecast"),
 ) -> None:
     """Walk-forward report against naive on a window: a table and a PNG plot."""
-    from agent.reports import write_evaluation
-    from agent.training import TrainProgress
+    from agent.services.reports import write_evaluation
+    from agent.services.training import TrainProgress
 
     services = _services()
     try:
@@ -195,7 +195,7 @@ def validate(
     ),
 ) -> None:
     """CI gate: evaluate a fresh fit on the champion's window; fail if skill regresses."""
-    from agent.reports import validate_models
+    from agent.services.reports import validate_models
 
     services = _services()
     try:

@@ -49,7 +49,7 @@ def train(
 ) -> None:
     """Train the embedding head; report its held-out evaluation; save it as the next version."""
     from agent.errors import KnowledgeError, ToolError
-    from agent.sentiment_models import HEAD_RELOAD_SECONDS, train_embedding_head
+    from agent.services.sentiment_models import HEAD_RELOAD_SECONDS, train_embedding_head
 
     settings = _settings()
     try:
@@ -95,7 +95,7 @@ def train(
 def score(texts: Annotated[list[str], typer.Argument(help="texts to score")]) -> None:
     """Score texts directly with the selected analyzer."""
     from agent.errors import ServiceError
-    from agent.sentiment import service_for
+    from agent.services.sentiment import service_for
 
     services = _services()
     try:
@@ -124,7 +124,7 @@ def show(
 ) -> None:
     """A symbol's news sentiment over the window, with its headlines."""
     from agent.errors import KnowledgeError, ServiceError
-    from agent.sentiment import compose_sentiment, service_for
+    from agent.services.sentiment import compose_sentiment, service_for
 
     services = _services()
     try:
@@ -144,7 +144,7 @@ def trend(
 ) -> None:
     """Daily mean score and item count."""
     from agent.errors import KnowledgeError, ServiceError
-    from agent.sentiment import service_for
+    from agent.services.sentiment import service_for
 
     services = _services()
     try:
@@ -166,7 +166,7 @@ def status() -> None:
     """Which analyzer is in use (the head's version and trained time) and why others were
     passed over."""
     from agent.errors import ServiceError
-    from agent.sentiment import service_for
+    from agent.services.sentiment import service_for
 
     services = _services()
     try:
@@ -200,7 +200,7 @@ def status() -> None:
 def refresh() -> None:
     """Pull the configured feeds and subreddits; store, tag and score new items."""
     from agent.errors import KnowledgeError, ServiceError
-    from agent.sentiment import service_for
+    from agent.services.sentiment import service_for
 
     services = _services()
     bars = Progress(

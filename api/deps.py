@@ -10,10 +10,10 @@ from fastapi import Depends, Request
 from pydantic import AfterValidator
 
 from agent.as_of import IsoDate, IsoDateOrTime
-from agent.health import HealthService
-from agent.market import MarketService
-from agent.services import Services
-from agent.technical import TechnicalService
+from agent.core import Services
+from agent.services.health import HealthService
+from agent.services.market import MarketService
+from agent.services.technical import TechnicalService
 
 
 def get_services(request: Request) -> Services:

@@ -15,8 +15,8 @@ import time
 from collections.abc import Iterable
 from typing import Any
 
+from agent.graph.tracing import Redactor, settings_secrets
 from agent.settings import Settings
-from agent.tracing import Redactor, settings_secrets
 
 REQUEST_ID: contextvars.ContextVar[str | None] = contextvars.ContextVar("request_id", default=None)
 _STANDARD = frozenset(logging.LogRecord("", 0, "", 0, "", None, None).__dict__) | {

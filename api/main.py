@@ -10,7 +10,7 @@ from typing import Any
 import anyio
 from fastapi import FastAPI
 
-from agent.services import Services
+from agent.core import Services
 from agent.settings import Settings, load_settings
 from api import headers, middleware
 from api.errors import install_error_handlers

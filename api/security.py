@@ -9,7 +9,7 @@ from typing import Annotated
 
 from fastapi import Depends, Header, HTTPException
 
-from agent.services import Services
+from agent.core import Services
 from api.deps import ServicesDep
 
 

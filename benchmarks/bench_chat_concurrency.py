@@ -21,8 +21,8 @@ from common import ROOT, SHARED_PRICES, percentile, scratch_postgres
 from rich.console import Console
 from rich.table import Table
 
-from agent.chat import ChatService
-from agent.services import Services
+from agent.core import Services
+from agent.graph.chat import ChatService
 from agent.settings import Settings
 
 COINS = ("BTC", "ETH", "SOL", "BNB", "XRP")

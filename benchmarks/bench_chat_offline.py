@@ -18,7 +18,7 @@ from common import ROOT, SHARED_PRICES, percentile, scratch_postgres
 from rich.console import Console
 from rich.table import Table
 
-from agent.services import Services
+from agent.core import Services
 from agent.settings import Settings
 
 QUESTIONS = [

@@ -15,7 +15,7 @@ from common import DAILY_FILES, SHARED_PRICES, scratch_postgres
 from rich.console import Console
 from rich.table import Table
 
-from agent.services import Services
+from agent.core import Services
 from agent.settings import Settings
 
 

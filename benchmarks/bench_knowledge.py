@@ -194,7 +194,7 @@ def main() -> None:
     parser.add_argument("--shared-buffers", default=None, help="e.g. 1GB; default: server default")
     args = parser.parse_args()
 
-    from agent.knowledge import KnowledgeService
+    from agent.services.knowledge import KnowledgeService
     from knowledge.database import Database
     from knowledge.documents import SearchFilters
     from knowledge.embeddings import Embedder

@@ -43,7 +43,7 @@ def first_rank(hits: list[dict[str, Any]], source: str) -> int | None:
 
 def build_service(url: str) -> Any:
     """A knowledge service on a fresh database with the corpus (and white paper) ingested."""
-    from agent.knowledge import KnowledgeService
+    from agent.services.knowledge import KnowledgeService
     from knowledge.database import Database
     from knowledge.embeddings import Embedder
     from knowledge.migrations import apply_migrations

@@ -20,7 +20,7 @@ from pathlib import Path
 from common import ROOT, SHARED_PRICES, scratch_postgres
 from playwright.sync_api import Browser, Route, expect, sync_playwright
 
-from agent.services import Services
+from agent.core import Services
 from agent.settings import Settings
 from api.main import create_app
 from tests.servers import serve_app

@@ -209,7 +209,7 @@ def run_cli(env: dict[str, str], folder: Path, *args: str) -> float:
 def index_corpus(env: dict[str, str], folder: Path) -> float:
     """Index the shipped corpus as start-up does, so later start-ups find it unchanged."""
     code = (
-        "from agent.services import Services\nfrom agent.settings import load_settings\n"
+        "from agent.core import Services\nfrom agent.settings import load_settings\n"
         "services = Services.build(load_settings())\nservices.knowledge.ensure_corpus()\n"
         "services.db.close()\n"
     )

@@ -17,7 +17,7 @@ from telegram.constants import ChatAction, ParseMode
 from telegram.error import BadRequest, TelegramError
 from telegram.ext import ApplicationHandlerStop, ContextTypes
 
-from agent.services import Services
+from agent.core import Services
 from agent.settings import Settings
 from bots import formatting as tg
 from bots.guards import AllowList, ChatLocks, SlidingWindowLimiter

@@ -11,7 +11,7 @@ import re
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-from agent import formatting as fmt
+from agent.offline import formatting as fmt
 
 MAX_MESSAGE = 4096
 """Telegram's limit on one message's text (measured here on the HTML, which is never shorter)."""

@@ -29,7 +29,7 @@ from telegram.ext import (
     filters,
 )
 
-from agent.services import Services
+from agent.core import Services
 from agent.settings import Settings
 from bots.commands import BotHandlers, Context
 from bots.errors import APOLOGY, describe_error

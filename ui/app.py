@@ -28,8 +28,8 @@ from chainlit.data.base import BaseDataLayer
 from chainlit.types import ThreadDict
 from starlette.datastructures import Headers
 
+from agent.core import Services
 from agent.errors import KnowledgeError, ServiceError, ToolError
-from agent.services import Services
 from ui.auth import web_user
 from ui.charts import chart_elements
 from ui.scope import services_for_scope, serving_app, started_services

@@ -15,8 +15,8 @@ from typing import Any
 import chainlit as cl
 
 from agent import tool_names as names
+from agent.core import Services
 from agent.errors import KnowledgeError, ServiceError, ToolError
-from agent.services import Services
 
 log = logging.getLogger(__name__)
 MAX_CHARTS = 3

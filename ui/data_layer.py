@@ -27,7 +27,7 @@ from chainlit.types import (
 from chainlit.user import PersistedUser, User
 
 from agent.errors import InvalidRequestError
-from agent.memory import ThreadMemory
+from agent.graph.memory import ThreadMemory
 from ui import thread_sql
 from ui.scope import started_services
 from ui.thread_records import (

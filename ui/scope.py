@@ -19,7 +19,7 @@ from typing import Any
 from fastapi import FastAPI
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from agent.services import Services
+from agent.core import Services
 
 SCOPE_KEY = "crypto_assistant.parent_app"
 

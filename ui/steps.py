@@ -16,7 +16,7 @@ from chainlit.context import local_steps
 from chainlit.utils import utc_now
 
 from agent import tool_names as names
-from agent.formatting import number, pct, price
+from agent.offline.formatting import number, pct, price
 
 SUMMARY_LIMIT = 400
 INTERVAL_NAMES = {"1d": "daily", "1h": "hourly"}

@@ -17,7 +17,7 @@ from typing import Any
 from psycopg import sql
 from psycopg.types.json import Jsonb
 
-from agent.chat import thread_key
+from agent.graph.chat import thread_key
 from ui.thread_store import ThreadStore
 
 MAX_THREAD_NAME = 255

@@ -24,9 +24,9 @@ from fastapi import FastAPI
 from psycopg import AsyncConnection
 from psycopg_pool import AsyncConnectionPool, PoolClosed
 
+from agent.core import Services
 from agent.errors import DatabaseUnavailableError, InvalidRequestError, UnavailableError
-from agent.memory import async_pool
-from agent.services import Services
+from agent.graph.memory import async_pool
 from ui.scope import request_state, serving_app
 
 STORE_KEY = "web_threads"

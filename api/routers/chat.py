@@ -11,7 +11,7 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import StreamingResponse
 from pydantic import BaseModel, ConfigDict, Field
 
-from agent.chat import ChatResult, ChatService
+from agent.graph.chat import ChatResult, ChatService
 from api.deps import get_services
 from api.schemas import ERRORS
 from api.security import PrincipalDep

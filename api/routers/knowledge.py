@@ -8,7 +8,7 @@ import anyio
 from fastapi import APIRouter, Depends, Query, Request
 from pydantic import BaseModel
 
-from agent.knowledge import KnowledgeService
+from agent.services.knowledge import KnowledgeService
 from api.deps import IsoDateOrTime, NoNulText
 from api.schemas import ERRORS
 

@@ -16,7 +16,7 @@ from fastapi import APIRouter, Depends, Path, Query
 from fastapi.exceptions import RequestValidationError
 from pydantic import BaseModel, ConfigDict, Field, StrictFloat, StringConstraints, model_validator
 
-from agent.sentiment import (
+from agent.services.sentiment import (
     MAX_TEXT_CHARS,
     MAX_TEXTS,
     MIN_WINDOW_DAYS,

@@ -7,7 +7,7 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Request, Response
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StringConstraints, TypeAdapter
 
-from agent.technical import IndicatorParams, TechnicalReport
+from agent.services.technical import IndicatorParams, TechnicalReport
 from api.deps import IsoDateOrTime
 from api.schemas import ERRORS
 

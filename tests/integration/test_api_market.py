@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 from fastapi.testclient import TestClient
 
-from agent.services import Services
+from agent.core import Services
 from knowledge.market.csv_files import import_file
 from tests.factories import synthetic_bars, write_csv
 

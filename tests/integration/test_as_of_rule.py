@@ -18,9 +18,9 @@ from fastapi.testclient import TestClient
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from agent import formatting as fmt
-from agent.knowledge import KnowledgeService
-from agent.services import Services
+from agent.core import Services
+from agent.offline import formatting as fmt
+from agent.services.knowledge import KnowledgeService
 from agent.settings import Settings
 from api.main import create_app
 from knowledge.market.csv_files import import_file

@@ -10,9 +10,9 @@ from pathlib import Path
 
 import pytest
 
-from agent import formatting as fmt
-from agent.chat import ChatService
-from agent.services import Services
+from agent.core import Services
+from agent.graph.chat import ChatService
+from agent.offline import formatting as fmt
 from agent.settings import Settings
 from knowledge.market.csv_files import import_file
 from tests.factories import synthetic_bars, write_csv

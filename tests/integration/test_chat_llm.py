@@ -14,9 +14,9 @@ from typing import Any
 
 import pytest
 
-from agent.chat import ChatResult, ChatService
-from agent.prompts import FALLBACK_NOTE
-from agent.services import Services
+from agent.core import Services
+from agent.graph.chat import ChatResult, ChatService
+from agent.graph.prompts import FALLBACK_NOTE
 from agent.settings import Settings
 from knowledge.market.csv_files import import_file
 from tests.factories import synthetic_bars, write_csv

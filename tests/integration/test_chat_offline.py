@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from fastapi.testclient import TestClient
 
-from agent.services import Services
+from agent.core import Services
 from knowledge.market.csv_files import import_file
 from tests.factories import synthetic_bars, write_csv
 
@@ -136,7 +136,7 @@ def test_a_follow_up_in_a_new_process_resolves_the_earlier_symbol(
         f"""
         import asyncio, json, sys
         sys.path.insert(0, {str(ROOT)!r})
-        from agent.services import Services
+        from agent.core import Services
         from agent.settings import Settings
 
         async def main() -> None:

@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from agent.services import Services
+from agent.core import Services
 from knowledge.errors import DataValidationError
 from knowledge.market.csv_files import import_file
 from tests.factories import synthetic_bars, write_csv

@@ -13,7 +13,7 @@ import psycopg
 import pytest
 from fastapi.testclient import TestClient
 
-from agent.services import Services
+from agent.core import Services
 from agent.settings import Settings
 from api.cli import app
 from api.main import create_app

@@ -15,8 +15,8 @@ import pytest
 import redis
 from fastapi.testclient import TestClient
 
-from agent import formatting as fmt
-from agent.services import Services
+from agent.core import Services
+from agent.offline import formatting as fmt
 from agent.settings import Settings
 from api.main import create_app
 from knowledge.database import RECONNECT_SECONDS

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from agent.services import Services
+from agent.core import Services
 from knowledge.market.csv_files import import_file
 from tests.factories import synthetic_bars, write_csv
 from tools.forecast import ForecastConfig

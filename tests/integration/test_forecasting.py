@@ -11,8 +11,8 @@ import pytest
 from fastapi.testclient import TestClient
 from pydantic import SecretStr
 
-from agent.services import Services
-from agent.training import TrainProgress
+from agent.core import Services
+from agent.services.training import TrainProgress
 from api.main import create_app
 from knowledge.market.csv_files import import_file
 from tests.factories import TINY_FORECAST, synthetic_bars, write_csv

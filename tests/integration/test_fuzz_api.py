@@ -24,7 +24,7 @@ from schemathesis import GenerationMode
 from schemathesis.checks import CHECKS, load_all_checks
 from schemathesis.core.result import Ok
 
-from agent.services import Services
+from agent.core import Services
 from agent.settings import Settings
 from api.main import create_app
 from knowledge.market.csv_files import import_file

@@ -12,9 +12,13 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from typer.testing import CliRunner
 
-from agent.knowledge import KnowledgeService, build_knowledge_tool, compose_knowledge_answer
-from agent.planner import ConversationContext, plan_turn
-from agent.services import Services
+from agent.core import Services
+from agent.offline.planner import ConversationContext, plan_turn
+from agent.services.knowledge import (
+    KnowledgeService,
+    build_knowledge_tool,
+    compose_knowledge_answer,
+)
 from agent.settings import Settings
 from api import cli_knowledge
 from api.errors import install_error_handlers

@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from agent.knowledge import KnowledgeService, build_knowledge_tool
-from agent.services import Services
+from agent.core import Services
+from agent.services.knowledge import KnowledgeService, build_knowledge_tool
 from agent.settings import Settings
 from knowledge.migrations import MIGRATIONS_DIR
 from tests.unit.knowledge_store.fakes import HashingEmbedder

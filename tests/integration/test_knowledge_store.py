@@ -10,9 +10,9 @@ from typing import Any
 
 import pytest
 
+from agent.core import Services
 from agent.errors import UnknownSymbolError
-from agent.knowledge import KnowledgeService
-from agent.services import Services
+from agent.services.knowledge import KnowledgeService
 from knowledge.embeddings import Embedder
 from knowledge.models.registry import ModelRegistry
 from tests.unit.knowledge_store.fakes import HashingEmbedder

@@ -11,7 +11,7 @@ import pytest
 from fastapi.testclient import TestClient
 from typer.testing import CliRunner
 
-from agent.services import Services
+from agent.core import Services
 from agent.settings import Settings
 from api.cli import app as cli
 from api.main import create_app

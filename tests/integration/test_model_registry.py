@@ -9,7 +9,7 @@ from typing import Any
 import psycopg
 import pytest
 
-from agent.services import Services
+from agent.core import Services
 from knowledge.market.csv_files import import_file
 from knowledge.models.ledger import LedgerEntry, PredictionLedger
 from knowledge.models.registry import ModelRegistry, RegistryError

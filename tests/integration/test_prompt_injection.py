@@ -18,19 +18,19 @@ import pytest
 from fastapi.testclient import TestClient
 from typer.testing import CliRunner
 
-from agent.chat import ChatService
-from agent.disclosure import guard_disclosure
-from agent.knowledge import KnowledgeService
-from agent.prompts import (
+from agent.core import Services
+from agent.graph.chat import ChatService
+from agent.graph.prompts import (
     RISK_NOTE,
     SYSTEM_PROMPT,
     UNTRUSTED_CLOSE,
     UNTRUSTED_OPEN,
     WITHHELD_NOTE,
 )
-from agent.services import Services
+from agent.graph.tracing import Redactor, settings_secrets
+from agent.guards.disclosure import guard_disclosure
+from agent.services.knowledge import KnowledgeService
 from agent.settings import Settings
-from agent.tracing import Redactor, settings_secrets
 from api import cli_knowledge
 from api.main import create_app
 from knowledge.market.csv_files import import_file

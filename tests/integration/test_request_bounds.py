@@ -14,7 +14,7 @@ import httpx
 import pytest
 from fastapi.testclient import TestClient
 
-from agent.services import Services
+from agent.core import Services
 from agent.settings import Settings
 from api.main import create_app
 from tests.integration.test_unexpected_errors import serve

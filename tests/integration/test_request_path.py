@@ -13,7 +13,7 @@ import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
-from agent.health import HealthService
+from agent.services.health import HealthService
 from api.logging_setup import JsonFormatter, SecretFilter
 from api.schemas import HistoricalData
 from knowledge.cache import MemoryCache, SafeCache

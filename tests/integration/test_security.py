@@ -21,7 +21,7 @@ import redis
 from fastapi.routing import APIRoute
 from fastapi.testclient import TestClient
 
-from agent.services import Services
+from agent.core import Services
 from agent.settings import Settings
 from api.logging_setup import configure_logging
 from api.main import create_app

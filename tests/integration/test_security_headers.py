@@ -22,7 +22,7 @@ import pytest
 from fastapi import Response
 from fastapi.testclient import TestClient
 
-from agent.services import Services
+from agent.core import Services
 from api.headers import API_CSP, inline_script_hashes
 from api.main import create_app
 from knowledge.market.csv_files import import_file

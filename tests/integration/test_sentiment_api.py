@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from fastapi.testclient import TestClient
 
-from agent.services import Services
+from agent.core import Services
 from agent.settings import Settings
 from api.main import create_app
 from knowledge.news import NewsDraft, NewsStore

@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from agent.sentiment import SentimentConfig
+from agent.services.sentiment import SentimentConfig
 from api.cli_sentiment import news_app, sentiment_app
 from tests.fakes.feed_server import FeedServer
 from tests.helpers import runner

@@ -12,9 +12,9 @@ from pathlib import Path
 
 import pytest
 
-from agent.sentiment import SentimentConfig, SentimentService
-from agent.sentiment_models import HEAD_RELOAD_SECONDS
-from agent.services import Services
+from agent.core import Services
+from agent.services.sentiment import SentimentConfig, SentimentService
+from agent.services.sentiment_models import HEAD_RELOAD_SECONDS
 from api.cli_sentiment import sentiment_app
 from knowledge.news import NewsStore
 from tests.fakes.feed_server import FeedServer

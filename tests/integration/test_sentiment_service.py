@@ -12,14 +12,14 @@ from typing import Any
 
 import pytest
 
-from agent.sentiment import (
+from agent.core import Services
+from agent.services.sentiment import (
     SentimentConfig,
     SentimentService,
     build_sentiment_tool,
     compose_sentiment,
     service_for,
 )
-from agent.services import Services
 from knowledge.errors import UnknownSymbolError
 from knowledge.news import NewsDraft, NewsStore
 from tests.fakes.feed_server import FeedServer

@@ -20,8 +20,8 @@ import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
-from agent.chat import ChatResult, ChatService
-from agent.services import Services
+from agent.core import Services
+from agent.graph.chat import ChatResult, ChatService
 from agent.settings import Settings
 from bots.errors import APOLOGY
 from bots.formatting import (

@@ -15,9 +15,9 @@ import pytest
 from fastapi.testclient import TestClient
 from psycopg import sql
 
-from agent.chat import ChatService
+from agent.core import Services
 from agent.errors import NotFoundError
-from agent.services import Services
+from agent.graph.chat import ChatService
 from agent.settings import Settings
 from api.main import create_app
 from knowledge.market.csv_files import import_file

@@ -15,8 +15,8 @@ from urllib.parse import urlsplit
 import pytest
 from langchain_core.tracers.langchain import wait_for_all_tracers
 
-from agent.chat import ChatService
-from agent.services import Services
+from agent.core import Services
+from agent.graph.chat import ChatService
 from agent.settings import Settings
 from knowledge.market.csv_files import import_file
 from tests.factories import synthetic_bars, write_csv

@@ -15,7 +15,7 @@ import pytest
 from fastapi.responses import JSONResponse
 from starlette.background import BackgroundTask
 
-from agent.services import Services
+from agent.core import Services
 from agent.settings import Settings
 from api.main import create_app
 from tests.servers import serve_app

@@ -31,7 +31,7 @@ from fastapi.testclient import TestClient
 from pydantic import SecretStr
 from starlette.datastructures import Headers
 
-from agent.services import Services
+from agent.core import Services
 from agent.settings import Settings
 from api.main import create_app
 from knowledge.market.csv_files import import_file

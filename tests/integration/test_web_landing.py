@@ -15,7 +15,7 @@ from typing import Any
 import httpx
 import pytest
 
-from agent.services import Services
+from agent.core import Services
 from api.main import create_app
 from knowledge.market.csv_files import import_file
 from tests.factories import synthetic_bars, write_csv

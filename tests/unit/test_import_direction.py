@@ -45,5 +45,5 @@ def test_imports_point_down_only(package: str) -> None:
 
 def test_the_check_catches_a_violation(tmp_path: Path) -> None:
     bad = tmp_path / "m.py"
-    bad.write_text("from agent.services import Services\nimport tools.indicators\n")
+    bad.write_text("from agent.core import Services\nimport tools.indicators\n")
     assert _imports(bad) - ALLOWED["knowledge"] == {"agent", "tools"}

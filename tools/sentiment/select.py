@@ -8,7 +8,7 @@ it is scored by a fallback.
 
 When the embedding stage was reached (`Selection.watch_head`), a newer head saved later can
 replace the analyzer without a restart: `newer_head` says whether there is one, `with_head`
-builds the selection that uses it (see `agent.sentiment_models.AnalyzerHolder`).
+builds the selection that uses it (see `agent.services.sentiment_models.AnalyzerHolder`).
 """
 
 from __future__ import annotations

@@ -31,7 +31,9 @@ def test_a_real_walk_forward_fills_the_fold_bar_exactly() -> None:
     on_fold = fold_counter(bars, task)
     calls: list[tuple[int, int]] = []
 
-    def progress(number: int, total: int, fold: FoldInfo) -> None:  # as agent.training adapts it
+    def progress(
+        number: int, total: int, fold: FoldInfo
+    ) -> None:  # as agent.services.training adapts it
         calls.append((number, total))
         assert fold.index == number
         on_fold(number, total)

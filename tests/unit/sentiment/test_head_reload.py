@@ -12,8 +12,8 @@ from typing import Any
 import pytest
 
 import tools.sentiment.embedding_head as embedding_head
-from agent.sentiment import SentimentConfig, SentimentService
-from agent.sentiment_models import AnalyzerHolder
+from agent.services.sentiment import SentimentConfig, SentimentService
+from agent.services.sentiment_models import AnalyzerHolder
 from tests.unit.sentiment.samples import KeywordEmbedder, dataset
 from tools.sentiment.embedding_head import HEAD_DIR, TrainedHead, latest_head, train_head
 from tools.sentiment.select import AnalyzerOptions
@@ -106,7 +106,7 @@ async def test_a_broken_newer_head_keeps_the_old_one(
     broken.mkdir()
     (broken / "weights.json").write_text('{"classes": ["bullish"], "coef": [[0.1, 0.')
     (broken / "metadata.json").write_text(json.dumps(head.metadata))
-    with caplog.at_level(logging.WARNING, "agent.sentiment_models"):
+    with caplog.at_level(logging.WARNING, "agent.services.sentiment_models"):
         assert await model_of(svc) == "embedding-head:v1"
         assert await model_of(svc) == "embedding-head:v1"
     warnings = [r for r in caplog.records if "not loaded" in r.getMessage()]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from agent.grounding import check_grounding
+from agent.guards.grounding import check_grounding
 from knowledge.news import NewsItem
 from tools.sentiment.answer import describe_sentiment
 from tools.sentiment.base import Score

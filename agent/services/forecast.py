@@ -1,5 +1,5 @@
 """Forecast serving: the champion model per symbol, loaded once and kept warm; the ledger;
-realised accuracy; drift. Training lives in `agent.training` and never runs in a request."""
+realised accuracy; drift. Training lives in `agent.services.training` and never runs in a request."""
 
 from __future__ import annotations
 

@@ -7,8 +7,8 @@ from typing import Any
 
 import pytest
 
-from agent.entities import extract_durations, extract_interval, extract_symbols
-from agent.planner import ConversationContext, Plan, plan_turn
+from agent.offline.entities import extract_durations, extract_interval, extract_symbols
+from agent.offline.planner import ConversationContext, Plan, plan_turn
 
 TODAY = date(2025, 3, 15)
 # Tool shorthand in the tables below.

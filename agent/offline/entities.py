@@ -11,7 +11,7 @@ import re
 from dataclasses import dataclass, field
 from datetime import date
 
-from agent.intents import (
+from agent.offline.intents import (
     AMBIGUOUS_ALIASES,
     CONCEPTS,
     DETERMINERS,

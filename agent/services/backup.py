@@ -37,7 +37,7 @@ __all__ = [
 
 def _dsn(settings: Settings) -> tuple[str, bool]:
     """The database URL (starting the embedded server when unset) and whether it is embedded."""
-    from agent.services import database_url
+    from agent.core import database_url
 
     return database_url(settings), settings.database_url is None
 

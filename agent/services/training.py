@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from agent.errors import NotFoundError
-from agent.forecast import ForecastService
+from agent.services.forecast import ForecastService
 from knowledge.market.repository import PriceRepository
 from knowledge.market.symbols import resolve
 from knowledge.models.registry import ModelRegistry, ModelVersion

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from agent import formatting as fmt
 from agent import tool_names as names
-from agent.knowledge import compose_knowledge_answer
-from agent.planner import Plan
-from agent.sentiment import compose_sentiment
-from agent.state import ToolRun
+from agent.graph.state import ToolRun
+from agent.offline import formatting as fmt
+from agent.offline.planner import Plan
+from agent.services.knowledge import compose_knowledge_answer
+from agent.services.sentiment import compose_sentiment
 from knowledge.market.symbols import CATALOGUE
 
 OFFLINE_FOOTER = "_Offline mode: answered by the built-in planner, without a language model._"

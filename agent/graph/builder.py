@@ -26,14 +26,20 @@ from langgraph.graph import END, START, StateGraph
 from langgraph.types import Checkpointer
 from pydantic import ValidationError
 
-from agent.compose import compose_offline
-from agent.disclosure import guard_disclosure, repeats_instructions
-from agent.grounding import check_grounding, strip_unsupported
-from agent.planner import ConversationContext, Plan, plan_turn
-from agent.prompts import FALLBACK_NOTE, RISK_NOTE, SYSTEM_PROMPT, WITHHELD_NOTE, mark_untrusted
+from agent.graph.prompts import (
+    FALLBACK_NOTE,
+    RISK_NOTE,
+    SYSTEM_PROMPT,
+    WITHHELD_NOTE,
+    mark_untrusted,
+)
+from agent.graph.state import AgentState, ToolRun
+from agent.graph.tracing import Redactor, settings_secrets
+from agent.guards.disclosure import guard_disclosure, repeats_instructions
+from agent.guards.grounding import check_grounding, strip_unsupported
+from agent.offline.compose import compose_offline
+from agent.offline.planner import ConversationContext, Plan, plan_turn
 from agent.settings import Settings
-from agent.state import AgentState, ToolRun
-from agent.tracing import Redactor, settings_secrets
 
 UNTRUSTED_LISTS = ("hits", "items")  # result lists whose text fields come from outside sources
 UNTRUSTED_FIELDS = ("title", "text")

@@ -13,7 +13,7 @@ from functools import lru_cache
 
 from pydantic import BaseModel
 
-from agent.grounding import remove_sentences
+from agent.guards.grounding import remove_sentences
 
 SHINGLE_WORDS = 8
 _WORD = re.compile(r"[a-z0-9]+", re.IGNORECASE)

@@ -8,9 +8,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from agent.graph import build_graph
-from agent.llm import make_chat_model
-from agent.services import Services
+from agent.core import Services
+from agent.graph.builder import build_graph
+from agent.graph.llm import make_chat_model
 from agent.settings import load_settings
 
 

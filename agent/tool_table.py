@@ -15,11 +15,11 @@ from pydantic import BaseModel, Field
 
 from agent import tool_names as names
 from agent.as_of import IsoDateOrTime
-from agent.forecast import ForecastService
-from agent.knowledge import KnowledgeService, build_knowledge_tool
-from agent.market import MarketService
-from agent.sentiment import SentimentService, build_sentiment_tool
-from agent.technical import TechnicalService
+from agent.services.forecast import ForecastService
+from agent.services.knowledge import KnowledgeService, build_knowledge_tool
+from agent.services.market import MarketService
+from agent.services.sentiment import SentimentService, build_sentiment_tool
+from agent.services.technical import TechnicalService
 from tools.indicators import resolve_groups
 from tools.indicators.glossary import describe
 

@@ -7,16 +7,16 @@ import time
 from dataclasses import dataclass, field
 from typing import Any
 
-from agent.chat import ChatService
-from agent.forecast import ForecastService
-from agent.health import HealthService
-from agent.jobs import JobRunner
-from agent.knowledge import KnowledgeService
-from agent.market import MarketService
-from agent.sentiment import SentimentService
+from agent.graph.chat import ChatService
+from agent.services.forecast import ForecastService
+from agent.services.health import HealthService
+from agent.services.jobs import JobRunner
+from agent.services.knowledge import KnowledgeService
+from agent.services.market import MarketService
+from agent.services.sentiment import SentimentService
+from agent.services.technical import TechnicalService
+from agent.services.training import TrainingService
 from agent.settings import Settings
-from agent.technical import TechnicalService
-from agent.training import TrainingService
 from knowledge.cache import SafeCache, make_cache
 from knowledge.database import Database, start_embedded_postgres
 from knowledge.embeddings import Embedder
@@ -161,10 +161,10 @@ class Services:
     async def start_chat(self) -> ChatService:
         """Build the chat graph once, with its Postgres checkpointer, tools and LLM."""
         if self.chat is None:
-            from agent.graph import build_graph
-            from agent.llm import make_chat_model
-            from agent.memory import ThreadMemory
-            from agent.tracing import Tracing
+            from agent.graph.builder import build_graph
+            from agent.graph.llm import make_chat_model
+            from agent.graph.memory import ThreadMemory
+            from agent.graph.tracing import Tracing
 
             memory = ThreadMemory(self.dsn, timeout=self.settings.db_timeout_seconds)
             saver = await memory.open()
@@ -175,7 +175,7 @@ class Services:
 
     def tools(self) -> list[Any]:
         """The agent's tools, bound to these services (the chat and LangGraph Studio use them)."""
-        from agent.tools import build_tools
+        from agent.tool_table import build_tools
 
         return build_tools(
             self.market, self.technical, self.forecasts, self.sentiment, self.knowledge

@@ -16,9 +16,9 @@ from pydantic import BaseModel, Field
 
 from agent import tool_names as names
 from agent.errors import DatabaseUnavailableError, InvalidRequestError, NotFoundError
-from agent.memory import NOT_YOURS, ThreadLocks
+from agent.graph.memory import NOT_YOURS, ThreadLocks
+from agent.graph.tracing import Tracing
 from agent.settings import Settings
-from agent.tracing import Tracing
 
 log = logging.getLogger(__name__)
 Surface = Literal["api", "web", "telegram", "cli", "studio"]

@@ -3,7 +3,7 @@
 The one facade the agent tool, the API, the CLI, Telegram and the web chat use. The analyzer is
 chosen once per process on first use (transformers model if local, else a trained embedding
 head, else the crypto lexicon) and named in every answer; a head trained later is picked up
-without a restart (`agent.sentiment_models`). Store access and scoring run in worker
+without a restart (`agent.services.sentiment_models`). Store access and scoring run in worker
 threads; feed fetching is async. Also here: the `news_sentiment` agent tool and the offline
 answer paragraph for its result.
 """
@@ -23,7 +23,7 @@ from pydantic import BaseModel, Field
 
 from agent import tool_names as names
 from agent.errors import InvalidRequestError, ModelUnavailableError
-from agent.sentiment_models import HEAD_RELOAD_SECONDS, AnalyzerHolder
+from agent.services.sentiment_models import HEAD_RELOAD_SECONDS, AnalyzerHolder
 from knowledge.embeddings import Embedder
 from knowledge.market.symbols import resolve
 from knowledge.news import NewsStore

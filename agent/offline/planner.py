@@ -1,7 +1,7 @@
 """The deterministic offline planner: one message plus the thread's context -> a tool plan.
 
 Used when no language model is configured. It reads the intent from keyword rules
-(`agent.intents`), the entities from `agent.entities`, fills gaps from the conversation
+(`agent.offline.intents`), the entities from `agent.offline.entities`, fills gaps from the conversation
 context (follow-ups such as "and for ETH?" or "make it 14 days") and emits the same tool
 calls an LLM would make. The service running the plan drops calls to tools not available.
 """
@@ -15,8 +15,8 @@ from typing import Any
 from pydantic import BaseModel, Field
 
 from agent import tool_names as names
-from agent.entities import Entities, extract_entities
-from agent.intents import (
+from agent.offline.entities import Entities, extract_entities
+from agent.offline.intents import (
     DEFINITION_PATTERN,
     EXPLAIN_PATTERNS,
     FOLLOWUP_LEAD,

@@ -6,7 +6,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from agent.training import TrainingService
+from agent.services.training import TrainingService
 
 
 def write_evaluation(reports: Mapping[str, Any], folder: Path) -> dict[str, Path]:

@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from agent.grounding import GroundingVerdict, check_grounding, strip_unsupported
+from agent.guards.grounding import GroundingVerdict, check_grounding, strip_unsupported
 
 TOOLS: list[Any] = [
     {

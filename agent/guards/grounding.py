@@ -15,7 +15,7 @@ Policy, in short:
   bare integers up to 10 (counts), and the textbook thresholds 20/30/50/70/80/100 in a
   sentence about an oscillator ("RSI below 30").
 
-The disclosure guard (`agent.disclosure`) runs before this check.
+The disclosure guard (`agent.guards.disclosure`) runs before this check.
 """
 
 from __future__ import annotations

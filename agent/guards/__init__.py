@@ -1,0 +1,1 @@
+"""Checks on every answer: grounding of its numbers and disclosure of what a tool changed."""
