@@ -9,10 +9,10 @@ response has not started) or must only end it.
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import dataclass
 from typing import Any
 
-import anyio
 from starlette.types import Message, Receive
 
 from api.errors import BodyTooLarge
@@ -77,7 +77,7 @@ class Exchange:
             if body_done:
                 return await receive()
             try:
-                with anyio.fail_after(timeout):
+                async with asyncio.timeout(timeout):  # lighter than anyio's cancel scope
                     message = await receive()
             except TimeoutError:
                 self.body_timed_out = True

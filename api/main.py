@@ -123,6 +123,9 @@ def create_app(
         version=VERSION,
         description="Answers about crypto markets from real engines; every number from a tool.",
         lifespan=lifespan,
+        # FastAPI's native OpenTelemetry hooks look up the global providers on every request;
+        # the project's telemetry is Prometheus (`/metrics`) and LangSmith, so they are off
+        telemetry={"tracing": False, "metrics": False, "logs": False},
     )
     app.state.metrics = Metrics(lambda: getattr(app.state, "services", None))
     install_error_handlers(app)

@@ -12,7 +12,7 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
-import os
+import random
 import re
 import time
 from typing import Any
@@ -24,6 +24,8 @@ from api.errors import BodyTooLarge, error_body, error_response, patch_openapi
 from api.logging_setup import REQUEST_ID
 
 log = logging.getLogger("api.access")
+# request ids need to be unique, not secret: a seeded generator, not a system call per request
+_IDS = random.Random()
 _VALID_ID = re.compile(r"^[A-Za-z0-9_.\-]{1,64}$")
 EXEMPT = ("/health", "/metrics", "/docs", "/redoc", "/openapi.json", "/ui", "/telegram/")
 CHAT = ("/chat", "/ai-analysis")
@@ -122,7 +124,7 @@ class Gatekeeper:
         metrics = getattr(app_state, "metrics", None)
         incoming = Incoming(scope["headers"])
         given = incoming.request_id
-        request_id = given if given and _VALID_ID.match(given) else os.urandom(16).hex()
+        request_id = given if given and _VALID_ID.match(given) else f"{_IDS.getrandbits(128):032x}"
         token = REQUEST_ID.set(request_id)
         started = time.perf_counter()
         status = 500

@@ -179,6 +179,7 @@ def test_no_secret_in_logs_traces_responses_or_settings(
         )
         services.db.close()
 
+    logging.getLogger().handlers[0].flush()  # the handler writes in batches
     logged = output.getvalue()
     # every field of every record but exc_info, the live exception object (handlers write its
     # text, exc_text, which is redacted)
