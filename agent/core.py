@@ -17,6 +17,7 @@ from agent.services.sentiment import SentimentService
 from agent.services.technical import TechnicalService
 from agent.services.training import TrainingService
 from agent.settings import Settings
+from agent.toolkit import Engines, build_tools
 from knowledge.cache import SafeCache, make_cache
 from knowledge.database import Database, start_embedded_postgres
 from knowledge.embeddings import Embedder
@@ -175,10 +176,16 @@ class Services:
 
     def tools(self) -> list[Any]:
         """The agent's tools, bound to these services (the chat and LangGraph Studio use them)."""
-        from agent.tool_table import build_tools
+        return build_tools(self.engines())
 
-        return build_tools(
-            self.market, self.technical, self.forecasts, self.sentiment, self.knowledge
+    def engines(self) -> Engines:
+        """The services the tool table calls."""
+        return Engines(
+            market=self.market,
+            technical=self.technical,
+            forecasts=self.forecasts,
+            sentiment=self.sentiment,
+            knowledge=self.knowledge,
         )
 
     def load_initial_data(self) -> str:

@@ -124,7 +124,8 @@ def show(
 ) -> None:
     """A symbol's news sentiment over the window, with its headlines."""
     from agent.errors import KnowledgeError, ServiceError
-    from agent.services.sentiment import compose_sentiment, service_for
+    from agent.offline.writers import describe_sentiment
+    from agent.services.sentiment import service_for
 
     services = _services()
     try:
@@ -134,7 +135,7 @@ def show(
         raise _fail(exc) from None
     finally:
         services.db.close()
-    console.print(Markdown(compose_sentiment(result)))
+    console.print(Markdown(describe_sentiment(result)))
 
 
 @sentiment_app.command("trend")

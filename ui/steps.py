@@ -1,25 +1,22 @@
 """A turn's tool calls shown as Chainlit steps: the arguments going in, a one-line result out.
 
 The agent runs a turn's tools in parallel, so `tool_start` and `tool_result` events interleave;
-`ToolSteps` keeps the open steps by call id. The summaries are written like the answers (same
-number formats), so what a step shows can be matched with the sentence that quotes it.
+`ToolSteps` keeps the open steps by call id. Each tool's summary line is declared in the tool
+table (`agent.toolkit`); a tool without one shows its raw result, shortened.
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
 from typing import Any
 
 import chainlit as cl
 from chainlit.context import local_steps
 from chainlit.utils import utc_now
 
-from agent import tool_names as names
-from agent.offline.formatting import number, pct, price
+from agent.toolkit import TABLE
 
 SUMMARY_LIMIT = 400
-INTERVAL_NAMES = {"1d": "daily", "1h": "hourly"}
 
 
 def json_safe(value: Any) -> Any:
@@ -27,53 +24,12 @@ def json_safe(value: Any) -> Any:
     return json.loads(json.dumps(value, default=str))
 
 
-def _technical(result: dict[str, Any]) -> str:
-    summary = result.get("summary") or {}
-    values = result.get("values") or {}
-    as_of = str(result.get("as_of") or "")[:16].replace("T", " ")
-    interval = INTERVAL_NAMES.get(str(result.get("interval")), str(result.get("interval")))
-    parts = [
-        f"{result.get('symbol')} ({interval}, as of {as_of}): "
-        f"**{summary.get('stance', 'n/a')}** (score {float(summary.get('score', 0.0)):+.2f})"
-    ]
-    if values.get("rsi_14") is not None:
-        parts.append(f"RSI 14 {number(float(values['rsi_14']), 1)}")
-    if values.get("macd_hist") is not None:
-        parts.append(f"MACD histogram {number(float(values['macd_hist']))}")
-    actions = [str(s.get("action")) for s in result.get("signals") or []]
-    if actions:
-        counts = ", ".join(f"{actions.count(a)} {a}" for a in ("buy", "sell", "hold"))
-        parts.append(f"signals: {counts}")
-    return "; ".join(parts)
-
-
-def _price(result: dict[str, Any]) -> str:
-    text = (
-        f"{result.get('name')} ({result.get('symbol')}) close {price(float(result['close']))} "
-        f"on {result.get('as_of')}, {pct(float(result['change_pct']))} over "
-        f"{result.get('period_days')} d"
-    )
-    if result.get("stale"):
-        text += f" (stale: {result.get('freshness')})"
-    return text
-
-
-def _explain(result: dict[str, Any]) -> str:
-    return f"{result.get('title')}: {result.get('measures')}"
-
-
-SUMMARIES: dict[str, Callable[[dict[str, Any]], str]] = {
-    names.TECHNICAL_ANALYSIS: _technical,
-    names.GET_PRICE: _price,
-    names.EXPLAIN_INDICATOR: _explain,
-}
-
-
 def summarize(name: str, ok: bool, result: Any, error: str | None) -> str:
     """One readable line for a finished call: the key figures, or why it failed."""
     if not ok:
         return f"Failed: {error or 'unknown error'}"
-    describe = SUMMARIES.get(name)
+    spec = TABLE.get(name)
+    describe = spec.summary if spec is not None else None
     if describe is not None and isinstance(result, dict):
         try:
             return describe(result)

@@ -14,7 +14,7 @@ import psycopg
 from langchain_core.messages import HumanMessage
 from pydantic import BaseModel, Field
 
-from agent import tool_names as names
+from agent import toolkit as names
 from agent.errors import DatabaseUnavailableError, InvalidRequestError, NotFoundError
 from agent.graph.memory import NOT_YOURS, ThreadLocks
 from agent.graph.tracing import Tracing

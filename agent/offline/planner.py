@@ -14,7 +14,7 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 
-from agent import tool_names as names
+from agent import toolkit as names
 from agent.offline.entities import Entities, extract_entities
 from agent.offline.intents import (
     DEFINITION_PATTERN,

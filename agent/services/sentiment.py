@@ -18,10 +18,7 @@ from typing import Any
 
 import anyio
 import httpx
-from langchain_core.tools import StructuredTool
-from pydantic import BaseModel, Field
 
-from agent import tool_names as names
 from agent.errors import InvalidRequestError, ModelUnavailableError
 from agent.services.sentiment_models import HEAD_RELOAD_SECONDS, AnalyzerHolder
 from knowledge.embeddings import Embedder
@@ -32,7 +29,6 @@ from tools.sentiment import (
     FeedFetcher,
     FetchResult,
     Selection,
-    describe_sentiment,
     sentiment_trend_figure,
 )
 from tools.sentiment.config import SentimentConfig, as_of_time, start_time
@@ -278,34 +274,3 @@ def service_for(services: Any) -> SentimentService:
     )
     services.sentiment = built
     return built
-
-
-class SentimentArgs(BaseModel):
-    """Arguments of `news_sentiment`."""
-
-    symbol: str = Field(
-        description="coin symbol, ticker or name, e.g. BTC-USD, eth, solana", max_length=32
-    )
-    window_days: int = Field(default=7, ge=1, le=90, description="look-back window in days")
-
-
-def build_sentiment_tool(service: SentimentService) -> StructuredTool:
-    """The `news_sentiment` agent tool over `service` (headlines and items kept short)."""
-
-    async def news_sentiment(symbol: str, window_days: int = 7) -> dict[str, Any]:
-        result = await service.symbol_sentiment(symbol, window_days=window_days)
-        return result | {"items": result["items"][:5]}
-
-    return StructuredTool.from_function(
-        coroutine=news_sentiment,
-        name=names.NEWS_SENTIMENT,
-        description="News and Reddit sentiment on a coin over recent days: a recency-weighted "
-        "score from -1 (bearish) to +1 (bullish) with confidence, item count, sources, "
-        "freshness and the headlines that weighed most; says plainly when there is no news.",
-        args_schema=SentimentArgs,
-    )
-
-
-def compose_sentiment(result: dict[str, Any]) -> str:
-    """The offline answer paragraph for a `news_sentiment` result (figures from it only)."""
-    return describe_sentiment(result)

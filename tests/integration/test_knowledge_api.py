@@ -4,6 +4,7 @@ offline answer over a passage that tries to give the assistant orders."""
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
+from dataclasses import replace
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -14,12 +15,10 @@ from typer.testing import CliRunner
 
 from agent.core import Services
 from agent.offline.planner import ConversationContext, plan_turn
-from agent.services.knowledge import (
-    KnowledgeService,
-    build_knowledge_tool,
-    compose_knowledge_answer,
-)
+from agent.offline.writers import compose_knowledge_answer
+from agent.services.knowledge import KnowledgeService
 from agent.settings import Settings
+from agent.toolkit import SEARCH_KNOWLEDGE, TABLE, bind
 from api import cli_knowledge
 from api.errors import install_error_handlers
 from api.routers import knowledge as knowledge_router
@@ -134,7 +133,7 @@ async def test_planted_instructions_are_data_not_orders(
     plan = plan_turn(question, ConversationContext())
     calls_before = [(c.name, c.args) for c in plan.tool_calls]
 
-    tool = build_knowledge_tool(knowledge)
+    tool = bind(TABLE[SEARCH_KNOWLEDGE], replace(services.engines(), knowledge=knowledge))
     result = await tool.ainvoke({"query": plan.concept or question})
     assert set(result) == {"hits"}
     assert all(set(h) == {"title", "section", "source", "text", "score"} for h in result["hits"])

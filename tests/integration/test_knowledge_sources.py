@@ -5,13 +5,15 @@ absolute path before are rewritten by the migration and hidden when shown."""
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
 
 from agent.core import Services
-from agent.services.knowledge import KnowledgeService, build_knowledge_tool
+from agent.services.knowledge import KnowledgeService
 from agent.settings import Settings
+from agent.toolkit import SEARCH_KNOWLEDGE, TABLE, bind
 from knowledge.migrations import MIGRATIONS_DIR
 from tests.unit.knowledge_store.fakes import HashingEmbedder
 
@@ -36,7 +38,7 @@ def _deep_file(tmp_path: Path) -> Path:
 
 
 async def test_search_and_chat_sources_are_relative_to_the_ingested_root(
-    knowledge: KnowledgeService, tmp_path: Path
+    knowledge: KnowledgeService, services: Services, tmp_path: Path
 ) -> None:
     path = _deep_file(tmp_path)
     [by_file] = knowledge.ingest([path])  # a single file: named below its own folder
@@ -44,7 +46,8 @@ async def test_search_and_chat_sources_are_relative_to_the_ingested_root(
     assert by_file.source == "files/corpus/bitcoin_whitepaper.md"
     assert by_folder.source == "files/srv/private/corpus/bitcoin_whitepaper.md"
     hits = knowledge.search("proof of work", k=5)["hits"]
-    tool_hits = (await build_knowledge_tool(knowledge).ainvoke({"query": "proof of work"}))["hits"]
+    tool = bind(TABLE[SEARCH_KNOWLEDGE], replace(services.engines(), knowledge=knowledge))
+    tool_hits = (await tool.ainvoke({"query": "proof of work"}))["hits"]
     for hit in [*hits, *tool_hits]:
         assert str(tmp_path) not in hit["source"] and not hit["source"].startswith("/")
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Iterable, Iterator
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -13,13 +14,9 @@ from typing import Any
 import pytest
 
 from agent.core import Services
-from agent.services.sentiment import (
-    SentimentConfig,
-    SentimentService,
-    build_sentiment_tool,
-    compose_sentiment,
-    service_for,
-)
+from agent.offline.writers import describe_sentiment
+from agent.services.sentiment import SentimentConfig, SentimentService, service_for
+from agent.toolkit import NEWS_SENTIMENT, TABLE, bind
 from knowledge.errors import UnknownSymbolError
 from knowledge.news import NewsDraft, NewsStore
 from tests.fakes.feed_server import FeedServer
@@ -210,7 +207,7 @@ async def test_aggregation_is_point_in_time_and_explicit_without_items(
     assert "no sentiment reading" in before_all["message"]
     never = await service.symbol_sentiment("cardano")
     assert never["overall"]["score"] is None and "news refresh" in never["message"]
-    assert "no sentiment reading" in compose_sentiment(never)
+    assert "no sentiment reading" in describe_sentiment(never)
 
     window = await service.symbol_sentiment("BTC", window_days=1.5)
     assert window["overall"]["n"] == 1  # only the Reddit post is within 36 hours
@@ -228,10 +225,10 @@ async def test_trend_tool_and_composition(
     assert len(trend["days"]) == 5 and trend["n"] == 2
     assert [d["n"] for d in trend["days"]][-4:] == [1, 0, 1, 0]  # 3 days ago, yesterday
 
-    tool = build_sentiment_tool(service)
+    tool = bind(TABLE[NEWS_SENTIMENT], replace(services.engines(), sentiment=service))
     assert tool.name == "news_sentiment" and set(tool.args) == {"symbol", "window_days"}
     result = await tool.ainvoke({"symbol": "btc"})
-    text = compose_sentiment(result)
+    text = describe_sentiment(result)
     assert "Bitcoin (BTC-USD)" in text and "2 item(s)" in text and "r/Bitcoin" in text
     _, figure = await service.trend_figure("BTC-USD", days=5)
     assert len(figure.data) == 2

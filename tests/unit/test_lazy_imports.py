@@ -30,7 +30,7 @@ STARTUP_MODULES = (
     "api.cli",
     "agent.core",
     "agent.graph.builder",
-    "agent.tool_table",
+    "agent.toolkit",
     "agent.graph.memory",
     "agent.graph.llm",
     "agent.graph.tracing",

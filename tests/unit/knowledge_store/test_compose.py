@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from agent.services.knowledge import compose_knowledge_answer
+from agent.offline.writers import compose_knowledge_answer
 from knowledge.documents.excerpts import excerpt, looks_like_instruction
 
 RSI_HIT = {
