@@ -163,15 +163,16 @@ class Services:
         """Build the chat graph once, with its Postgres checkpointer, tools and LLM."""
         if self.chat is None:
             from agent.graph.builder import build_graph
+            from agent.graph.context import TurnContext
             from agent.graph.llm import make_chat_model
             from agent.graph.memory import ThreadMemory
             from agent.graph.tracing import Tracing
 
             memory = ThreadMemory(self.dsn, timeout=self.settings.db_timeout_seconds)
             saver = await memory.open()
-            graph = build_graph(self.settings, self.tools(), make_chat_model(self.settings), saver)
+            context = TurnContext.build(self.settings, self.tools(), make_chat_model(self.settings))
             self.memory = memory
-            self.chat = ChatService(graph, self.settings, Tracing(self.settings))
+            self.chat = ChatService(build_graph(saver), context, Tracing(self.settings))
         return self.chat
 
     def tools(self) -> list[Any]:

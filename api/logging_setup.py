@@ -18,7 +18,7 @@ import time
 from collections.abc import Iterable
 from typing import Any
 
-from agent.graph.tracing import Redactor, settings_secrets
+from agent.guards.redaction import Redactor, settings_secrets
 from agent.settings import Settings
 
 REQUEST_ID: contextvars.ContextVar[str | None] = contextvars.ContextVar("request_id", default=None)

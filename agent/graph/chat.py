@@ -16,9 +16,9 @@ from pydantic import BaseModel, Field
 
 from agent import toolkit as names
 from agent.errors import DatabaseUnavailableError, InvalidRequestError, NotFoundError
+from agent.graph.context import TurnContext
 from agent.graph.memory import NOT_YOURS, ThreadLocks
 from agent.graph.tracing import Tracing
-from agent.settings import Settings
 
 log = logging.getLogger(__name__)
 Surface = Literal["api", "web", "telegram", "cli", "studio"]
@@ -65,9 +65,10 @@ class ChatEvent(BaseModel):
 class ChatService:
     """Runs one graph for every surface; threads are checkpointed in Postgres."""
 
-    def __init__(self, graph: Any, settings: Settings, tracing: Tracing) -> None:
+    def __init__(self, graph: Any, context: TurnContext, tracing: Tracing) -> None:
         self.graph = graph
-        self.settings = settings
+        self.context = context  # the nodes' dependencies, given to every run
+        self.settings = context.settings
         self.tracing = tracing
         self.turns: Counter[str] = Counter()  # by mode, for /metrics and /system-status
         self.tool_calls: Counter[tuple[str, bool]] = Counter()  # by (tool, ok)
@@ -148,7 +149,11 @@ class ChatService:
                 self._turn(key, principal),
             ):
                 async for mode, chunk in self.graph.astream(
-                    turn_input, config, stream_mode=["custom", "values"], durability="exit"
+                    turn_input,
+                    config,
+                    context=self.context,
+                    stream_mode=["custom", "values"],
+                    durability="exit",
                 ):
                     if mode == "values":  # this turn's own state, never another request's
                         state = chunk

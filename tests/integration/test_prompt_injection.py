@@ -27,8 +27,8 @@ from agent.graph.prompts import (
     UNTRUSTED_OPEN,
     WITHHELD_NOTE,
 )
-from agent.graph.tracing import Redactor, settings_secrets
 from agent.guards.disclosure import guard_disclosure
+from agent.guards.redaction import Redactor, settings_secrets
 from agent.services.knowledge import KnowledgeService
 from agent.settings import Settings
 from api import cli_knowledge
