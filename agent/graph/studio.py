@@ -22,9 +22,14 @@ from agent.settings import load_settings
 RUNTIME_KEY = "__pregel_runtime"
 
 
+def with_context(graph: Any, context: TurnContext) -> Any:
+    """`graph` with `context` as the context of every run that brings none."""
+    return graph.with_config(configurable={RUNTIME_KEY: Runtime(context=context)})
+
+
 def make_graph() -> Any:
     """Build the assistant's graph for Studio, its context bound."""
     settings = load_settings()
     services = Services.build(settings)
     context = TurnContext.build(settings, services.tools(), make_chat_model(settings))
-    return build_graph().with_config(configurable={RUNTIME_KEY: Runtime(context=context)})
+    return with_context(build_graph(), context)

@@ -15,6 +15,7 @@ from agent.graph import nodes
 from agent.graph.builder import build_graph
 from agent.graph.context import MAX_LLM_ROUNDS, TurnContext
 from agent.graph.prompts import SYSTEM_PROMPT
+from agent.graph.studio import with_context
 from agent.settings import Settings, load_settings
 from agent.toolkit import GET_PRICE, TECHNICAL_ANALYSIS
 from agent.toolkit.args import PriceArgs, TechnicalArgs
@@ -23,8 +24,12 @@ from tests.fakes.chat_model import ScriptedChatModel, tool_call
 CLOSE = 64_321.5
 
 
-async def _quote(symbol: str, **_: Any) -> dict[str, Any]:
-    return {"symbol": symbol.upper().removesuffix("-USD") + "-USD", "close": CLOSE}
+async def _quote(symbol: str, period_days: int = 1, **_: Any) -> dict[str, Any]:
+    """A price summary of the shape `get_price` returns."""
+    ticker = symbol.upper().removesuffix("-USD")
+    return {"symbol": f"{ticker}-USD", "name": ticker, "close": CLOSE, "as_of": "2025-12-31",
+            "change_pct": 1.25, "period_days": period_days, "low": 63_000.0, "high": 65_000.0,
+            "stale": False, "freshness": "current"}  # fmt: skip
 
 
 async def _broken(symbol: str, **_: Any) -> dict[str, Any]:
@@ -152,3 +157,11 @@ async def test_the_wired_graph_runs_a_tool_round_and_answers_from_its_result(
     assert final["answer"] == "BTC is at 64,321.50 USD." and final["grounding"]["grounded"]
     assert [r["name"] for r in final["results"]] == [GET_PRICE]
     assert isinstance(model.prompts[1][-1], ToolMessage)  # the second round saw the result
+
+
+async def test_a_graph_given_its_context_runs_without_one_per_run(settings: Settings) -> None:
+    """LangGraph Studio runs the graph without our context: the one bound to it is used."""
+    graph = with_context(build_graph(), TurnContext.build(settings, TOOLS, None))
+    final = await graph.ainvoke(state("what's BTC at?"))
+    assert final["mode"] == "offline" and [r["name"] for r in final["results"]] == [GET_PRICE]
+    assert "64,321.50 USD on 2025-12-31" in final["answer"] and final["grounding"]["grounded"]
