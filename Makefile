@@ -38,7 +38,7 @@ test-integration: system-deps setup
 lint: setup
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
-	$(BIN)/mypy agent tools knowledge api bots ui
+	$(BIN)/mypy agent tools knowledge api bots ui cli
 
 format: setup
 	$(BIN)/ruff check --fix .
@@ -128,7 +128,7 @@ PIP_AUDIT_FLAGS ?= --strict
 PIP_AUDIT ?= run
 security: setup tools
 	@mkdir -p $(REPORTS)
-	set -o pipefail; $(TOOLS)/bin/bandit -r agent tools knowledge api bots ui --skip B608,B104 \
+	set -o pipefail; $(TOOLS)/bin/bandit -r agent tools knowledge api bots ui cli --skip B608,B104 \
 		--severity-level medium --confidence-level medium | tee $(REPORTS)/bandit.txt
 	@if [ "$(PIP_AUDIT)" = skip ]; then \
 		echo "pip-audit SKIPPED (PIP_AUDIT=skip): dependencies were NOT checked for known vulnerabilities" \

@@ -1,6 +1,6 @@
 """The fixed cost of a request: the project's routes beside a bare FastAPI app, in one run.
 
-Two uvicorn processes on 127.0.0.1, one worker each, started the same way (`api.cli`'s
+Two uvicorn processes on 127.0.0.1, one worker each, started the same way (`cli.main`'s
 `UVICORN_OPTIONS`): a bare FastAPI app whose `GET /health` returns a dict, and
 `crypto-assistant serve` with BTC-USD daily bars (the shared file, or --synthetic). wrk (1 thread)
 measures the bare `/health`, the project's `GET /health`, a cached `GET /historical-data` window
@@ -38,7 +38,7 @@ BARE = """
 import sys
 import uvicorn
 from fastapi import FastAPI
-from api.cli import UVICORN_OPTIONS
+from cli.main import UVICORN_OPTIONS
 
 app = FastAPI()
 

@@ -46,7 +46,7 @@ def _dump(signum, frame):
         json.dump(sorted(n for n in names if n in sys.modules), handle)
 
 signal.signal(signal.SIGUSR1, _dump)
-from api.cli import main
+from cli.main import main
 sys.argv = ["crypto-assistant", *sys.argv[1:]]
 main()
 """

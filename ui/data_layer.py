@@ -2,7 +2,7 @@
 
 With it Chainlit lists a user's past conversations in the sidebar, redisplays one (messages,
 tool steps, charts) and resumes it on the same thread id, which is also the agent's memory key.
-`PostgresDataLayer` passes what Chainlit stores to the statements of `ui.thread_sql`, and turns
+`PostgresDataLayer` passes what Chainlit stores to the statements of the agent's web history, and turns
 their rows back into Chainlit's dicts (`ui.thread_records`), on the `ThreadStore` of the app
 serving the current call.
 """
@@ -28,7 +28,8 @@ from chainlit.user import PersistedUser, User
 
 from agent.errors import InvalidRequestError
 from agent.graph.memory import ThreadMemory
-from ui import thread_sql
+from agent.services import web_history
+from agent.services.web_history import statements as thread_sql
 from ui.scope import started_services
 from ui.thread_records import (
     element_bytes,
@@ -176,7 +177,7 @@ class PostgresDataLayer(BaseDataLayer):
     async def delete_thread(self, thread_id: str) -> None:
         """Delete a conversation and make the assistant forget it (its checkpointed memory)."""
         store = self._store()
-        await thread_sql.delete_thread(store, thread_id)
+        await web_history.delete_thread(store, thread_id)
         services = started_services(store.app)
         memory = services.memory if services is not None else None
         if isinstance(memory, ThreadMemory):

@@ -1,7 +1,7 @@
 """What of Chainlit's steps and elements is stored, and Chainlit's dicts rebuilt from the rows.
 
 Chainlit sends a step's creation and updates from separate tasks, so only its non-empty fields
-are stored (merged into what is there, see `ui.thread_sql.save_step`). An element keeps its
+are stored (merged into what is there, see the `save_step` statement of `knowledge.web_threads`). An element keeps its
 bytes in the row and is shown again from the web chat's own URL (`ThreadStore.element_url`),
 because Chainlit's file URLs only live as long as the browser session that produced them.
 """

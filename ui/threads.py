@@ -6,10 +6,11 @@ a follow-up in a resumed conversation is answered with that conversation's memor
 
 The parts, by role:
 
-- `ui.thread_store`: `ThreadStore`, the pool on one API app's database, and `current_store`,
-  the store of the app serving the current call (Chainlit holds one data layer per process
-  while each API app has its own database; see `ui.scope`);
-- `ui.thread_sql`: the statements on the tables of `knowledge/migrations/0003_web_threads.sql`;
+- `ui.thread_store`: `ThreadStore`, the connections to one API app's database, and
+  `current_store`, the store of the app serving the current call (Chainlit holds one data
+  layer per process while each API app has its own database; see `ui.scope`);
+- `agent.services.web_history`: the statements on the tables of
+  `knowledge/migrations/0003_web_threads.sql` (under `knowledge.web_threads`);
 - `ui.thread_records`: what of Chainlit's steps and elements is stored, and its dicts rebuilt
   from the rows;
 - `ui.data_layer`: `PostgresDataLayer`, Chainlit's `BaseDataLayer` on top of them;
@@ -27,10 +28,10 @@ from typing import Any
 
 from fastapi import FastAPI, Request, Response
 
+from agent.services.web_history import MAX_THREAD_NAME
 from ui.auth import cookie_user
 from ui.data_layer import PostgresDataLayer
 from ui.errors import error_json
-from ui.thread_sql import MAX_THREAD_NAME
 from ui.thread_store import (
     ELEMENTS_PATH,
     POOL_MAX_SIZE,

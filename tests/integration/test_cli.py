@@ -10,8 +10,8 @@ from fastapi.testclient import TestClient
 
 from agent.core import Services
 from agent.settings import Settings
-from api.cli import app
 from api.main import create_app
+from cli.main import app
 from knowledge.migrations import discover
 from tests.factories import synthetic_bars, write_csv
 from tests.helpers import runner

@@ -15,8 +15,8 @@ from fastapi.testclient import TestClient
 
 from agent.core import Services
 from agent.settings import Settings
-from api.cli import app
 from api.main import create_app
+from cli.main import app
 from knowledge.backup import backup, restore
 from knowledge.market.csv_files import import_file
 from knowledge.migrations import discover

@@ -19,9 +19,9 @@ from agent.offline.writers import compose_knowledge_answer
 from agent.services.knowledge import KnowledgeService
 from agent.settings import Settings
 from agent.toolkit import SEARCH_KNOWLEDGE, TABLE, bind
-from api import cli_knowledge
 from api.errors import install_error_handlers
 from api.routers import knowledge as knowledge_router
+from cli import knowledge as cli_knowledge
 from tests.unit.knowledge_store.fakes import HashingEmbedder
 
 pytestmark = pytest.mark.integration

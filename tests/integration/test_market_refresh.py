@@ -13,8 +13,8 @@ from typer.testing import CliRunner
 
 from agent.core import Services
 from agent.settings import Settings
-from api.cli import app as cli
 from api.main import create_app
+from cli.main import app as cli
 from knowledge.market.yahoo import YFinanceProvider
 from tests.factories import synthetic_bars, write_csv
 from tests.fakes.yahoo_server import FakeYahoo

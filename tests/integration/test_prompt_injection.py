@@ -31,8 +31,8 @@ from agent.guards.disclosure import guard_disclosure
 from agent.guards.redaction import Redactor, settings_secrets
 from agent.services.knowledge import KnowledgeService
 from agent.settings import Settings
-from api import cli_knowledge
 from api.main import create_app
+from cli import knowledge as cli_knowledge
 from knowledge.market.csv_files import import_file
 from tests.factories import synthetic_bars, write_csv
 from tests.fakes.openai_server import (

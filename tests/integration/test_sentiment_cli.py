@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 
 from agent.services.sentiment import SentimentConfig
-from api.cli_sentiment import news_app, sentiment_app
+from cli.sentiment import news_app, sentiment_app
 from tests.fakes.feed_server import FeedServer
 from tests.helpers import runner
 from tests.unit.sentiment.samples import Story, rss

@@ -15,7 +15,7 @@ import pytest
 from agent.core import Services
 from agent.services.sentiment import SentimentConfig, SentimentService
 from agent.services.sentiment_models import HEAD_RELOAD_SECONDS
-from api.cli_sentiment import sentiment_app
+from cli.sentiment import sentiment_app
 from knowledge.news import NewsStore
 from tests.fakes.feed_server import FeedServer
 from tests.helpers import runner

@@ -27,7 +27,7 @@ HEAVY = (
 # Imported by start-up (lifespan) and by every CLI command module, not just api.main.
 STARTUP_MODULES = (
     "api.main",
-    "api.cli",
+    "cli.main",
     "agent.core",
     "agent.graph.builder",
     "agent.toolkit",
@@ -99,7 +99,7 @@ def test_cli_help_imports_no_heavy_library(tmp_path: Path) -> None:
     code = (
         "import sys\n"
         "from typer.testing import CliRunner\n"
-        "from api.cli import app\n"
+        "from cli.main import app\n"
         "runner = CliRunner()\n"
         "for args in (['--help'], ['serve', '--help'], ['models', '--help'],"
         " ['sentiment', '--help'], ['knowledge', '--help'], ['data', '--help']):\n"

@@ -7,8 +7,8 @@ are. The bars are rich `Progress` tasks that are never started (nothing is drawn
 
 from __future__ import annotations
 
-from api.cli_common import progress_bar
-from api.cli_models import epoch_counter, fold_counter
+from cli.common import progress_bar
+from cli.models import epoch_counter, fold_counter
 from tests.unit.forecast.helpers import TINY, synthetic_bars
 from tools.forecast import FoldInfo, train_model, walk_forward
 

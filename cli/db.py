@@ -9,9 +9,9 @@ from typing import Annotated
 import typer
 from rich.progress import Progress
 
-from api.cli_common import cli_settings as _settings
-from api.cli_common import console
-from api.cli_common import progress_bar as _progress
+from cli.common import cli_settings as _settings
+from cli.common import console
+from cli.common import progress_bar as _progress
 
 app = typer.Typer(help="Database schema, backup and restore.", no_args_is_help=True)
 

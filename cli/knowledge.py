@@ -9,8 +9,8 @@ import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from api.cli_common import cli_services as _services
-from api.cli_common import console
+from cli.common import cli_services as _services
+from cli.common import console
 
 app = typer.Typer(help="Knowledge base: ingest, search, model cards.", no_args_is_help=True)
 KindOption = Literal["guide", "coin", "news", "model_card"]

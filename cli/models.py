@@ -12,8 +12,8 @@ import typer
 from rich.progress import Progress, TaskID
 from rich.table import Table
 
-from api.cli_common import cli_services as _services
-from api.cli_common import console, progress_bar
+from cli.common import cli_services as _services
+from cli.common import console, progress_bar
 
 app = typer.Typer(help="Forecast models: train, evaluate, list, promote.", no_args_is_help=True)
 

@@ -1,6 +1,7 @@
 """The statements on the web chat tables: users, threads, steps, elements and feedback.
 
-Each runs on the given `ThreadStore`, takes plain values (Chainlit's string ids too) and returns
+Each runs on the given connections (`Connections`: the pool, or the web chat's store over it),
+takes plain values (Chainlit's string ids too) and returns
 rows as dicts. Chainlit writes from fire-and-forget tasks, so a step's update can land before its
 creation: steps are upserted by merging their data, and a step or element creates its thread row.
 """
@@ -17,8 +18,7 @@ from typing import Any
 from psycopg import sql
 from psycopg.types.json import Jsonb
 
-from agent.graph.chat import thread_key
-from ui.thread_store import ThreadStore
+from knowledge.web_threads.pool import Connections
 
 MAX_THREAD_NAME = 255
 
@@ -40,7 +40,7 @@ def _json(value: Any) -> Jsonb:
 
 
 # users
-async def user(store: ThreadStore, identifier: str) -> Row | None:
+async def user(store: Connections, identifier: str) -> Row | None:
     """The stored user with this identifier (None before their first login)."""
     return await store.fetch_one(
         "SELECT id, identifier, metadata, created_at FROM web_users WHERE identifier = %s",
@@ -48,7 +48,7 @@ async def user(store: ThreadStore, identifier: str) -> Row | None:
     )
 
 
-async def save_user(store: ThreadStore, identifier: str, metadata: Mapping[str, Any]) -> Row | None:
+async def save_user(store: Connections, identifier: str, metadata: Mapping[str, Any]) -> Row | None:
     """Store a user, or replace the metadata of the one with this identifier; the stored row."""
     return await store.fetch_one(
         """INSERT INTO web_users (id, identifier, metadata) VALUES (%s, %s, %s)
@@ -60,7 +60,7 @@ async def save_user(store: ThreadStore, identifier: str, metadata: Mapping[str, 
 
 # feedback
 async def save_feedback(
-    store: ThreadStore, feedback_id: str, step_id: str, value: int, comment: str | None
+    store: Connections, feedback_id: str, step_id: str, value: int, comment: str | None
 ) -> str:
     """Record a message's feedback, one per message (the last one wins); its id."""
     row = await store.fetch_one(
@@ -74,7 +74,7 @@ async def save_feedback(
     return str(row["id"])
 
 
-async def delete_feedback(store: ThreadStore, feedback_id: str) -> bool:
+async def delete_feedback(store: Connections, feedback_id: str) -> bool:
     """Remove a feedback; True when there was one."""
     async with store.connection() as conn:
         cursor = await conn.execute("DELETE FROM web_feedback WHERE id = %s", (feedback_id,))
@@ -83,7 +83,7 @@ async def delete_feedback(store: ThreadStore, feedback_id: str) -> bool:
 
 # elements
 async def save_element(
-    store: ThreadStore,
+    store: Connections,
     element_id: str,
     thread_id: str,
     for_id: str,
@@ -105,7 +105,7 @@ async def save_element(
         )
 
 
-async def element(store: ThreadStore, thread_id: str, element_id: str) -> Row | None:
+async def element(store: Connections, thread_id: str, element_id: str) -> Row | None:
     """One element of a thread, with `has_content` in place of its bytes."""
     return await store.fetch_one(
         f"SELECT {_ELEMENT_COLUMNS} FROM web_elements WHERE id = %s AND thread_id = %s",
@@ -113,7 +113,7 @@ async def element(store: ThreadStore, thread_id: str, element_id: str) -> Row | 
     )
 
 
-async def delete_element(store: ThreadStore, element_id: str, thread_id: str | None) -> None:
+async def delete_element(store: Connections, element_id: str, thread_id: str | None) -> None:
     """Remove an element (only from `thread_id` when given)."""
     async with store.connection() as conn:
         if thread_id is None:
@@ -127,7 +127,7 @@ async def delete_element(store: ThreadStore, element_id: str, thread_id: str | N
 
 # steps (messages, tool calls, runs)
 async def save_step(
-    store: ThreadStore,
+    store: Connections,
     step_id: str,
     thread_id: str,
     parent_id: str | None,
@@ -159,14 +159,14 @@ async def save_step(
             )
 
 
-async def delete_step(store: ThreadStore, step_id: str) -> None:
+async def delete_step(store: Connections, step_id: str) -> None:
     """Remove a step with its elements (its feedback goes with it)."""
     async with store.connection() as conn, conn.transaction():
         await conn.execute("DELETE FROM web_elements WHERE for_id = %s", (step_id,))
         await conn.execute("DELETE FROM web_steps WHERE id = %s", (step_id,))
 
 
-async def favorite_steps(store: ThreadStore, user_id: str) -> list[Row]:
+async def favorite_steps(store: Connections, user_id: str) -> list[Row]:
     """The user's steps marked as favourite, newest first."""
     return await store.fetch_all(
         """SELECT s.id, s.thread_id, s.parent_id, s.type, s.created_at, s.data
@@ -178,7 +178,7 @@ async def favorite_steps(store: ThreadStore, user_id: str) -> list[Row]:
 
 
 # threads
-async def thread_author(store: ThreadStore, thread_id: str) -> str:
+async def thread_author(store: Connections, thread_id: str) -> str:
     """The identifier of the thread's user ("" when the thread or its user is unknown)."""
     row = await store.fetch_one(
         """SELECT u.identifier FROM web_threads t JOIN web_users u ON u.id = t.user_id
@@ -188,10 +188,10 @@ async def thread_author(store: ThreadStore, thread_id: str) -> str:
     return str(row["identifier"]) if row else ""
 
 
-async def delete_thread(store: ThreadStore, thread_id: str) -> None:
+async def delete_thread(store: Connections, thread_id: str, memory_key: str) -> None:
     """Delete a thread with its steps, elements, feedback and owner, and the agent's memory of
-    it (under its web key, in the checkpointer's tables once those exist)."""
-    key = thread_key("web", thread_id)
+    it (under `memory_key`, in the checkpointer's tables once those exist)."""
+    key = memory_key
     async with store.connection() as conn, conn.transaction():
         await conn.execute("DELETE FROM web_threads WHERE id = %s", (thread_id,))
         await conn.execute("DELETE FROM thread_owners WHERE thread_key = %s", (key,))
@@ -203,7 +203,7 @@ async def delete_thread(store: ThreadStore, thread_id: str) -> None:
 
 
 async def thread_page(
-    store: ThreadStore,
+    store: Connections,
     user_id: str,
     limit: int,
     search: str | None,
@@ -244,7 +244,7 @@ async def thread_page(
     return await store.fetch_all(query, params)
 
 
-async def thread(store: ThreadStore, thread_id: str) -> tuple[Row, list[Row], list[Row]] | None:
+async def thread(store: Connections, thread_id: str) -> tuple[Row, list[Row], list[Row]] | None:
     """A thread's row, its steps in order (with their feedback) and its elements."""
     async with store.connection() as conn:
         cursor = await conn.execute(
@@ -275,7 +275,7 @@ async def thread(store: ThreadStore, thread_id: str) -> tuple[Row, list[Row], li
 
 
 async def save_thread(
-    store: ThreadStore,
+    store: Connections,
     thread_id: str,
     name: str | None,
     user_id: str | None,
@@ -304,3 +304,20 @@ async def save_thread(
                 "tags": tags,
             },
         )
+
+
+async def element_content(
+    store: Connections, element_id: str, user: str
+) -> tuple[bytes, str] | None:
+    """A stored element's bytes and mime type, only for the owner of its thread."""
+    row = await store.fetch_one(
+        """SELECT e.content, e.mime
+             FROM web_elements e
+             JOIN web_threads t ON t.id = e.thread_id
+             JOIN web_users u ON u.id = t.user_id
+            WHERE e.id = %s AND u.identifier = %s AND e.content IS NOT NULL""",
+        (element_id, user),
+    )
+    if row is None:
+        return None
+    return bytes(row["content"]), str(row["mime"] or "application/octet-stream")

@@ -18,9 +18,9 @@ from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from api.cli_common import cli_services as _services
-from api.cli_common import cli_settings as _settings
-from api.cli_common import console
+from cli.common import cli_services as _services
+from cli.common import cli_settings as _settings
+from cli.common import console
 
 sentiment_app = typer.Typer(help="News sentiment: train, score, show, trend.", no_args_is_help=True)
 news_app = typer.Typer(help="News sources.", no_args_is_help=True)

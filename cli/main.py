@@ -10,13 +10,13 @@ import typer
 from rich.table import Table
 
 from agent.settings import Settings, SettingsError, load_settings
-from api.cli_common import cli_settings as _settings
-from api.cli_common import console
-from api.cli_common import progress_bar as _progress
-from api.cli_db import app as db_app
-from api.cli_knowledge import app as knowledge_app
-from api.cli_models import app as models_app
-from api.cli_sentiment import news_app, sentiment_app
+from cli.common import cli_settings as _settings
+from cli.common import console
+from cli.common import progress_bar as _progress
+from cli.db import app as db_app
+from cli.knowledge import app as knowledge_app
+from cli.models import app as models_app
+from cli.sentiment import news_app, sentiment_app
 
 if TYPE_CHECKING:
     from fastapi import FastAPI
@@ -253,7 +253,7 @@ def serve(
         uvicorn.run(create_app(settings), **options)
         return
     _prepare_workers(settings)
-    uvicorn.run("api.cli:worker_app", factory=True, workers=workers, **options)
+    uvicorn.run("cli.main:worker_app", factory=True, workers=workers, **options)
 
 
 def _prepare_workers(settings: Settings) -> None:
