@@ -21,7 +21,6 @@ from agent.toolkit import Engines, build_tools
 from knowledge.cache import SafeCache, make_cache
 from knowledge.database import Database, start_embedded_postgres
 from knowledge.embeddings import Embedder
-from knowledge.errors import KnowledgeError
 from knowledge.market.refresh import MarketDataProvider
 from knowledge.market.repository import PriceRepository
 from knowledge.migrations import applied_versions, apply_migrations
@@ -74,9 +73,9 @@ def _forecast_config(settings: Settings) -> Any:
     return DEFAULT_CONFIG.model_copy(update={"epochs": settings.forecast_epochs})
 
 
-@dataclass
+@dataclass(kw_only=True)
 class Services:
-    """Everything the front-ends use, built once per process."""
+    """Everything the front-ends use, built once per process (by keyword: `Services.build`)."""
 
     settings: Settings
     db: Database
@@ -143,18 +142,18 @@ class Services:
         training.on_registry_change = knowledge.refresh_model_cards
         sentiment.on_new_items = knowledge.index_news
         return cls(
-            settings,
-            db,
-            cache,
-            prices,
-            market,
-            technical,
-            health,
-            forecasts,
-            training,
-            sentiment,
-            embedder,
-            knowledge,
+            settings=settings,
+            db=db,
+            cache=cache,
+            prices=prices,
+            market=market,
+            technical=technical,
+            health=health,
+            forecasts=forecasts,
+            training=training,
+            sentiment=sentiment,
+            embedder=embedder,
+            knowledge=knowledge,
             dsn=dsn,
             limiter=RateLimiter(redis_url),
         )
@@ -188,41 +187,6 @@ class Services:
             sentiment=self.sentiment,
             knowledge=self.knowledge,
         )
-
-    def load_initial_data(self) -> str:
-        """Import `CRYPTO_DATA_DIR` if set, else refresh from the provider; say what happened."""
-        settings = self.settings
-        try:
-            if settings.crypto_data_dir is not None:
-                results = self.market.import_paths([settings.crypto_data_dir])
-                new = [r for r in results if not r.skipped]
-                return (
-                    f"market data: {len(results)} file(s) in {settings.crypto_data_dir}, "
-                    f"{len(new)} imported, {len(results) - len(new)} unchanged"
-                )
-            if self.market.provider is not None:
-                symbols = self.market.symbols(None)
-                probe = self.market.refresh(symbols[:1])  # one try first: offline fails fast
-                if not probe[0].ok:
-                    stored = len(self.prices.coverage())
-                    outcome = (
-                        f"serving the {stored} stored series, marked stale"
-                        if stored
-                        else "no market data could be loaded. Set CRYPTO_DATA_DIR to a folder of "
-                        "CSV files or run `crypto-assistant data import PATH`"
-                    )
-                    return (
-                        f"market data: the provider could not be reached ({probe[0].message}); "
-                        f"{outcome}."
-                    )
-                refreshed = probe + self.market.refresh(symbols[1:])
-                ok = [r for r in refreshed if r.ok]
-                return (
-                    f"market data: refreshed {len(ok)}/{len(refreshed)} symbols from the provider"
-                )
-        except KnowledgeError as exc:
-            return f"market data: loading failed: {exc}"
-        return "market data: no CRYPTO_DATA_DIR and no provider; nothing loaded"
 
     async def stop_chat(self) -> None:
         """Close the chat memory's pools (opened on the running event loop by `start_chat`), so

@@ -1,6 +1,13 @@
-"""FastAPI dependencies as `Annotated` aliases: routes ask for the service they need, and the
-request field types the routers share (`IsoDate`, `IsoDateOrTime` from `agent.as_of`, shared
-with the agent's tool arguments)."""
+"""FastAPI dependencies, every one as an `Annotated` alias, in this one module: routes ask for
+the service they need (or for `ServicesDep` when a route uses several), for the admin check and
+for the caller's principal. Also the request field types the routers share (`IsoDate`,
+`IsoDateOrTime` from `agent.as_of`, shared with the agent's tool arguments).
+
+The dependencies are `async def`: FastAPI runs a plain `def` dependency in the thread pool, a
+thread hop (and a worker thread's wake-up) on every request for an attribute lookup. The three
+hottest routes (`/health`, `/historical-data`, `/technical`) read their service from the app
+state themselves, which skips dependency solving on every request.
+"""
 
 from __future__ import annotations
 
@@ -11,9 +18,11 @@ from pydantic import AfterValidator
 
 from agent.as_of import IsoDate, IsoDateOrTime
 from agent.core import Services
-from agent.services.health import HealthService
-from agent.services.market import MarketService
-from agent.services.technical import TechnicalService
+from agent.graph.chat import ChatService
+from agent.services.forecast import ForecastService
+from agent.services.knowledge import KnowledgeService
+from agent.services.sentiment import SentimentService, service_for
+from api.security import api_principal, require_admin
 
 
 def get_services(request: Request) -> Services:
@@ -22,28 +31,34 @@ def get_services(request: Request) -> Services:
     return services
 
 
-# The dependencies are `async def`: FastAPI runs a plain `def` dependency in the thread pool, a
-# thread hop (and a worker thread's wake-up) on every request for an attribute lookup.
 async def services_dependency(request: Request) -> Services:
     return get_services(request)
 
 
-async def get_market(request: Request) -> MarketService:
-    return get_services(request).market
+async def get_forecasts(request: Request) -> ForecastService:
+    return get_services(request).forecasts
 
 
-async def get_technical(request: Request) -> TechnicalService:
-    return get_services(request).technical
+async def get_knowledge(request: Request) -> KnowledgeService:
+    return get_services(request).knowledge
 
 
-async def get_health(request: Request) -> HealthService:
-    return get_services(request).health
+async def get_sentiment(request: Request) -> SentimentService:
+    return service_for(get_services(request))
+
+
+async def get_chat(request: Request) -> ChatService:
+    """The chat service, its graph and memory started on first use."""
+    return await get_services(request).start_chat()
 
 
 ServicesDep = Annotated[Services, Depends(services_dependency)]
-MarketDep = Annotated[MarketService, Depends(get_market)]
-TechnicalDep = Annotated[TechnicalService, Depends(get_technical)]
-HealthDep = Annotated[HealthService, Depends(get_health)]
+ForecastsDep = Annotated[ForecastService, Depends(get_forecasts)]
+KnowledgeDep = Annotated[KnowledgeService, Depends(get_knowledge)]
+SentimentDep = Annotated[SentimentService, Depends(get_sentiment)]
+ChatDep = Annotated[ChatService, Depends(get_chat)]
+AdminDep = Annotated[None, Depends(require_admin)]
+PrincipalDep = Annotated[str, Depends(api_principal)]
 
 
 def _no_nul(value: str) -> str:
@@ -55,4 +70,15 @@ def _no_nul(value: str) -> str:
 
 NoNulText = Annotated[str, AfterValidator(_no_nul)]
 
-__all__ = ["IsoDate", "IsoDateOrTime", "NoNulText"]
+__all__ = [
+    "AdminDep",
+    "ChatDep",
+    "ForecastsDep",
+    "IsoDate",
+    "IsoDateOrTime",
+    "KnowledgeDep",
+    "NoNulText",
+    "PrincipalDep",
+    "SentimentDep",
+    "ServicesDep",
+]

@@ -11,6 +11,7 @@ import anyio
 from fastapi import FastAPI
 
 from agent.core import Services
+from agent.services.startup import load_market_data
 from agent.settings import Settings, load_settings
 from api import headers, middleware
 from api.errors import install_error_handlers
@@ -35,7 +36,9 @@ VERSION = "0.1.0"
 
 
 async def _load_market_data(services: Services) -> None:
-    message = await anyio.to_thread.run_sync(services.load_initial_data, abandon_on_cancel=True)
+    message = await anyio.to_thread.run_sync(
+        load_market_data, services.market, services.settings.crypto_data_dir, abandon_on_cancel=True
+    )
     await services.market.invalidate_all()
     if "could not" in message or "failed" in message:
         log.warning(message)

@@ -1,5 +1,6 @@
 """Admin API key check: 401 without `X-API-Key`, 403 with a wrong one (constant-time compare);
-and the caller's principal, which owns the conversations it starts."""
+and the caller's principal, which owns the conversations it starts. Their dependency aliases
+(`AdminDep`, `PrincipalDep`) are in `api.deps`."""
 
 from __future__ import annotations
 
@@ -7,18 +8,17 @@ import hashlib
 import hmac
 from typing import Annotated
 
-from fastapi import Depends, Header, HTTPException
+from fastapi import Header, HTTPException, Request
 
 from agent.core import Services
-from api.deps import ServicesDep
 
 
 async def require_admin(
-    services: ServicesDep,
+    request: Request,
     x_api_key: Annotated[str | None, Header(max_length=256)] = None,
 ) -> None:
     """Admit only callers presenting the configured admin key (async: no thread hop)."""
-    check_admin_key(services, x_api_key)
+    check_admin_key(request.app.state.services, x_api_key)
 
 
 def check_admin_key(services: Services, x_api_key: str | None) -> None:
@@ -32,14 +32,8 @@ def check_admin_key(services: Services, x_api_key: str | None) -> None:
         raise HTTPException(403, "The API key is not valid for admin routes.")
 
 
-AdminDep = Annotated[None, Depends(require_admin)]
-
-
 async def api_principal(x_api_key: Annotated[str | None, Header(max_length=256)] = None) -> str:
     """Who owns the caller's threads: the SHA-256 of its `X-API-Key`, else the shared anonymous."""
     if not x_api_key:
         return "anonymous"
     return "key:" + hashlib.sha256(x_api_key.encode()).hexdigest()
-
-
-PrincipalDep = Annotated[str, Depends(api_principal)]

@@ -30,6 +30,7 @@ from telegram.ext import (
 )
 
 from agent.core import Services
+from agent.services.startup import load_market_data
 from agent.settings import Settings
 from bots.commands import BotHandlers, Context
 from bots.errors import APOLOGY, describe_error
@@ -167,7 +168,7 @@ def main(settings: Settings, *, load_data: bool = False) -> None:
     _check_polling(settings)
     services = Services.build(settings)
     if load_data:
-        log.info(services.load_initial_data())
+        log.info(load_market_data(services.market, services.settings.crypto_data_dir))
     try:
         run_polling(services, settings, close_services=True)
     except InvalidToken as exc:

@@ -8,9 +8,9 @@ import anyio
 from fastapi import APIRouter, HTTPException
 from pydantic import BaseModel, ConfigDict, Field
 
-from api.deps import ServicesDep
+from api.deps import AdminDep, ServicesDep
+from api.responses import JobAccepted, JobStatus
 from api.schemas import ERRORS, accepted
-from api.security import AdminDep
 
 router = APIRouter(prefix="/admin", tags=["admin"])
 
@@ -23,7 +23,12 @@ class RefreshRequest(BaseModel):
     interval: Literal["1d", "1h"] = "1d"
 
 
-@router.post("/market/refresh", status_code=202, responses={**ERRORS, 401: {}, 403: {}})
+@router.post(
+    "/market/refresh",
+    status_code=202,
+    response_model=JobAccepted,
+    responses={**ERRORS, 401: {}, 403: {}},
+)
 async def refresh_market(body: RefreshRequest, services: ServicesDep, _: AdminDep) -> Any:
     """Start a market-data refresh in the background; 202 with the job id."""
     symbols = services.market.symbols(body.symbols or None)  # unknown symbols fail now (404)
@@ -42,7 +47,7 @@ async def refresh_market(body: RefreshRequest, services: ServicesDep, _: AdminDe
     return accepted(job)
 
 
-@router.get("/jobs/{job_id}", responses={**ERRORS, 401: {}, 403: {}})
+@router.get("/jobs/{job_id}", response_model=JobStatus, responses={**ERRORS, 401: {}, 403: {}})
 async def job_status(job_id: str, services: ServicesDep, _: AdminDep) -> Any:
     """A background job's status and outcome."""
     job = services.jobs.get(job_id)

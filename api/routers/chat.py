@@ -7,24 +7,16 @@ import uuid
 from collections.abc import AsyncIterator
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter
 from fastapi.responses import StreamingResponse
 from pydantic import BaseModel, ConfigDict, Field
 
-from agent.graph.chat import ChatResult, ChatService
-from api.deps import get_services
+from agent.graph.chat import ChatResult
+from api.deps import ChatDep, PrincipalDep
 from api.schemas import ERRORS
-from api.security import PrincipalDep
 
 router = APIRouter(tags=["conversation"])
 ThreadId = Annotated[str, Field(min_length=1, max_length=128, pattern=r"^[A-Za-z0-9_.:\-]+$")]
-
-
-async def get_chat(request: Request) -> ChatService:
-    return await get_services(request).start_chat()
-
-
-ChatDep = Annotated[ChatService, Depends(get_chat)]
 
 
 class ChatRequest(BaseModel):

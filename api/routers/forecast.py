@@ -8,9 +8,9 @@ import anyio
 from fastapi import APIRouter, Path
 from pydantic import BaseModel, ConfigDict, Field, StrictInt
 
-from api.deps import ServicesDep
+from api.deps import AdminDep, ForecastsDep, ServicesDep
+from api.responses import Forecast, JobAccepted, ModelMetrics
 from api.schemas import ERRORS, accepted
-from api.security import AdminDep
 
 router = APIRouter(tags=["forecasting"])
 MODEL_ERRORS: dict[int | str, dict[str, Any]] = {
@@ -27,21 +27,26 @@ class ForecastRequest(BaseModel):
     horizon_days: StrictInt = Field(default=7, ge=1, le=30)
 
 
-@router.post("/forecast", responses=MODEL_ERRORS)
-async def forecast(body: ForecastRequest, services: ServicesDep) -> Any:
+@router.post("/forecast", response_model=Forecast, responses=MODEL_ERRORS)
+async def forecast(body: ForecastRequest, forecasts: ForecastsDep) -> Any:
     """The champion model's forecast with an interval, its metrics and skill against naive."""
-    return await services.forecasts.forecast(body.symbol, body.horizon_days)
+    return await forecasts.forecast(body.symbol, body.horizon_days)
 
 
-@router.get("/model-metrics/{symbol}", responses=ERRORS)
+@router.get("/model-metrics/{symbol}", response_model=ModelMetrics, responses=ERRORS)
 async def model_metrics(
-    services: ServicesDep, symbol: Annotated[str, Path(min_length=1, max_length=32)]
+    forecasts: ForecastsDep, symbol: Annotated[str, Path(min_length=1, max_length=32)]
 ) -> Any:
     """Champion, every version with its walk-forward metrics, drift flags, realised accuracy."""
-    return await services.forecasts.model_metrics(symbol)
+    return await forecasts.model_metrics(symbol)
 
 
-@router.post("/models/{symbol}/train", status_code=202, responses={**ERRORS, 401: {}, 403: {}})
+@router.post(
+    "/models/{symbol}/train",
+    status_code=202,
+    response_model=JobAccepted,
+    responses={**ERRORS, 401: {}, 403: {}},
+)
 async def train(
     services: ServicesDep,
     _: AdminDep,

@@ -5,23 +5,13 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 import anyio
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Query
 from pydantic import BaseModel
 
-from agent.services.knowledge import KnowledgeService
-from api.deps import IsoDateOrTime, NoNulText
+from api.deps import IsoDateOrTime, KnowledgeDep, NoNulText
 from api.schemas import ERRORS
 
 router = APIRouter(tags=["knowledge"])
-
-
-async def get_knowledge(request: Request) -> KnowledgeService:
-    """The knowledge service built once by the lifespan (`Services.knowledge`)."""
-    service: KnowledgeService = request.app.state.services.knowledge
-    return service
-
-
-KnowledgeDep = Annotated[KnowledgeService, Depends(get_knowledge)]
 
 
 class KnowledgeHit(BaseModel):

@@ -7,13 +7,14 @@ from typing import Any
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
+from api.responses import Index
 from api.schemas import Health
 
 router = APIRouter(tags=["meta"])
 JSON = "application/json"
 
 
-@router.get("/", summary="Name, version and the endpoint list")
+@router.get("/", response_model=Index, summary="Name, version and the endpoint list")
 async def root(request: Request) -> dict[str, Any]:
     app = request.app
     paths = app.openapi().get("paths", {})

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Path, Query
+from fastapi import APIRouter, Path, Query
 from fastapi.exceptions import RequestValidationError
 from pydantic import BaseModel, ConfigDict, Field, StrictFloat, StringConstraints, model_validator
 
@@ -20,23 +20,14 @@ from agent.services.sentiment import (
     MAX_TEXT_CHARS,
     MAX_TEXTS,
     MIN_WINDOW_DAYS,
-    SentimentService,
-    service_for,
 )
-from api.deps import IsoDateOrTime, ServicesDep
+from api.deps import IsoDateOrTime, SentimentDep, ServicesDep
+from api.responses import SentimentTrend
 from api.schemas import ERRORS
 
 router = APIRouter(tags=["sentiment"])
 
 Text = Annotated[str, StringConstraints(min_length=1, max_length=MAX_TEXT_CHARS)]
-
-
-async def get_sentiment(services: ServicesDep) -> SentimentService:
-    """The process's sentiment service."""
-    return service_for(services)
-
-
-SentimentDep = Annotated[SentimentService, Depends(get_sentiment)]
 
 
 class SentimentRequest(BaseModel):
@@ -129,7 +120,7 @@ async def sentiment(body: SentimentRequest, service: SentimentDep, services: Ser
     )
 
 
-@router.get("/sentiment-trend/{symbol}", responses=ERRORS)
+@router.get("/sentiment-trend/{symbol}", response_model=SentimentTrend, responses=ERRORS)
 async def sentiment_trend(
     service: SentimentDep,
     symbol: Annotated[str, Path(min_length=1, max_length=32)],

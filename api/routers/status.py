@@ -12,6 +12,7 @@ from fastapi import APIRouter, HTTPException, Request, Response
 
 from api.deps import ServicesDep
 from api.metrics import CONTENT_TYPE
+from api.responses import SystemStatus
 from api.security import check_admin_key
 
 router = APIRouter(tags=["operations"])
@@ -57,7 +58,7 @@ def _build(request: Request, services: Any) -> dict[str, Any]:
     }
 
 
-@router.get("/system-status")
+@router.get("/system-status", response_model=SystemStatus)
 async def system_status(request: Request, services: ServicesDep) -> dict[str, Any]:
     """Uptime, live counters, data freshness per symbol and the model summary.
 

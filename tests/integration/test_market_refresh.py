@@ -12,6 +12,7 @@ from fastapi.testclient import TestClient
 from typer.testing import CliRunner
 
 from agent.core import Services
+from agent.services.startup import load_market_data
 from agent.settings import Settings
 from api.main import create_app
 from cli.main import app as cli
@@ -90,7 +91,7 @@ def test_start_up_without_data_or_provider_says_so(
     services_on_yahoo: Services, yahoo: FakeYahoo
 ) -> None:
     yahoo.fail_always(500)
-    message = services_on_yahoo.load_initial_data()
+    message = load_market_data(services_on_yahoo.market, services_on_yahoo.settings.crypto_data_dir)
     assert "provider could not be reached" in message
     assert "no market data could be loaded" in message
     assert "CRYPTO_DATA_DIR" in message
