@@ -16,6 +16,8 @@ RISK_NOTE = (
 CAPABILITIES = (
     "I can help with:\n"
     '- **prices**: "what\'s BTC at?", "how much did ETH move last week?"\n'
+    "- **past prices**: a day's open, high, low and close, or the high and low of a month, "
+    "a year or any window of days (write the date, month or year)\n"
     '- **technical views**: "is ETH oversold?", "technical view on SOL", "RSI of BTC hourly"\n'
     '- **an overall view**: "should I buy BTC?" (evidence from every tool, with a risk note)\n'
     '- **comparisons**: "compare BTC and ETH"\n'

@@ -11,6 +11,7 @@ import re
 from dataclasses import dataclass, field
 from datetime import date
 
+from agent.offline.dates import DateWindow, extract_as_of, extract_window
 from agent.offline.intents import (
     AMBIGUOUS_ALIASES,
     CONCEPTS,
@@ -19,7 +20,6 @@ from agent.offline.intents import (
     FUZZY_BLOCKLIST,
     INDICATOR_PATTERNS,
     INDICATOR_TITLES,
-    MONTHS,
     NUMBER_WORDS,
     STRICT_ALIASES,
     SYMBOL_CUES,
@@ -37,13 +37,15 @@ class Entities:
     horizon_days: int | None = None  # "next week", "tomorrow": looking ahead
     duration_days: int | None = None  # "14 days", "in 3 days", "a month": direction unsaid
     indicators: list[str] = field(default_factory=list)
-    as_of: date | None = None
+    as_of: date | None = None  # one calendar day
+    window: DateWindow | None = None  # "March 2024", "in 2023", "from ... to ..."
     concept: str | None = None
 
 
 def extract_entities(text: str, *, today: date | None = None) -> Entities:
     """Every entity the planner needs from one message; `today` anchors "this month" and "ytd"."""
-    period, horizon, duration = extract_durations(text, today or date.today())
+    today = today or date.today()
+    period, horizon, duration = extract_durations(text, today)
     return Entities(
         symbols=extract_symbols(text),
         interval=extract_interval(text),
@@ -52,6 +54,7 @@ def extract_entities(text: str, *, today: date | None = None) -> Entities:
         duration_days=duration,
         indicators=extract_indicators(text),
         as_of=extract_as_of(text),
+        window=extract_window(text, today),
         concept=find_concept(text),
     )
 
@@ -276,27 +279,3 @@ def find_concept(text: str) -> str | None:
         if match:
             hits.append((match.start(), concept))
     return min(hits, key=lambda hit: (hit[0], -len(hit[1])))[1] if hits else None
-
-
-_MONTH = r"(?P<mon>" + "|".join(sorted(MONTHS, key=len, reverse=True)) + r")[a-z]*\.?"
-_DATES = (
-    re.compile(r"\b(?P<year>\d{4})-(?P<month>\d{2})-(?P<day>\d{2})\b"),
-    re.compile(rf"\b{_MONTH}\s+(?P<day>\d{{1,2}})(?:st|nd|rd|th)?,?\s+(?P<year>\d{{4}})\b"),
-    re.compile(
-        rf"\b(?P<day>\d{{1,2}})(?:st|nd|rd|th)?\s+(?:of\s+)?{_MONTH},?\s+(?P<year>\d{{4}})\b"
-    ),
-)
-
-
-def extract_as_of(text: str) -> date | None:
-    """An explicit calendar date ("2024-03-01", "March 1 2024", "1st of March, 2024")."""
-    lowered = text.lower()
-    for regex in _DATES:
-        for match in regex.finditer(lowered):
-            parts = match.groupdict()
-            month = int(parts["month"]) if parts.get("month") else MONTHS[parts["mon"]]
-            try:
-                return date(int(parts["year"]), month, int(parts["day"]))
-            except ValueError:
-                continue
-    return None

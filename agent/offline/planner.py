@@ -15,6 +15,7 @@ from typing import Any
 from pydantic import BaseModel, Field
 
 from agent import toolkit as names
+from agent.offline.dates import DateWindow
 from agent.offline.entities import Entities, extract_entities
 from agent.offline.intents import (
     DEFINITION_PATTERN,
@@ -68,6 +69,7 @@ class Plan(BaseModel):
     horizon_days: int | None = None
     indicators: list[str] = Field(default_factory=list)
     as_of: date | None = None
+    window: DateWindow | None = None  # a past day or days asked about (price questions)
     concept: str | None = None
     is_followup: bool = False
     tool_calls: list[PlannedCall] = Field(default_factory=list)
@@ -185,7 +187,14 @@ def _calls(plan: Plan, why: bool) -> list[PlannedCall]:
     indicators = list(plan.indicators) or None
 
     def price(symbol: str) -> PlannedCall:
-        """A get_price call over the plan's period and interval, as of the asked date."""
+        """A get_price call over the plan's period and interval, as of the asked date; a
+        price_history call for a past day or window."""
+        if plan.window is not None and plan.intent == "price":
+            window = {"start": plan.window.start.isoformat(), "end": plan.window.end.isoformat()}
+            return PlannedCall(
+                name=names.PRICE_HISTORY,
+                args={"symbol": symbol, **window, "interval": plan.interval or DEFAULT_INTERVAL},
+            )
         args = {"symbol": symbol, "period_days": plan.period_days, "interval": plan.interval}
         if as_of:
             args["as_of"] = as_of
@@ -292,6 +301,7 @@ def plan_turn(text: str, context: ConversationContext, *, today: date | None = N
         horizon_days=horizon,
         indicators=indicators if intent in INDICATOR_INTENTS or intent == "explain" else [],
         as_of=ents.as_of,
+        window=ents.window or (DateWindow(ents.as_of, ents.as_of) if ents.as_of else None),
         concept=concept,
         is_followup=used_context or (carry and same_thread),
         missing=missing,

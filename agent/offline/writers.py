@@ -17,6 +17,7 @@ __all__ = [
     "explanation",
     "forecast_block",
     "price_line",
+    "price_window_block",
     "technical_block",
 ]
 
@@ -32,6 +33,26 @@ def price_line(p: dict[str, Any]) -> str:
     if p["stale"]:
         line += f" Note: this data is not current ({p['freshness']})."
     return line
+
+
+def price_window_block(w: dict[str, Any]) -> str:
+    """A past day's bar, or a window's high, low and change, with what is not stored."""
+    who = f"**{w['name']} ({w['symbol']})**"
+    if w["bars"] == 1 and w["interval"] == "1d":
+        line = (
+            f"{who} on {w['last_bar']}: opened at {fmt.price(w['open'])} USD, high "
+            f"{fmt.price(w['high'])}, low {fmt.price(w['low'])}, closed at {fmt.price(w['close'])}."
+        )
+    else:
+        direction = "up" if w["change_pct"] >= 0 else "down"
+        bars = "daily bars" if w["interval"] == "1d" else "hourly bars"
+        line = (
+            f"{who} from {w['first_bar']} to {w['last_bar']} ({w['bars']} {bars}): highest "
+            f"{fmt.price(w['high'])} USD on {w['high_on']}, lowest {fmt.price(w['low'])} on "
+            f"{w['low_on']}; from {fmt.price(w['open'])} at the first open to "
+            f"{fmt.price(w['close'])} at the last close, {direction} {abs(w['change_pct']):.2f}%."
+        )
+    return line + (f" Note: {w['note']}." if w.get("note") else "")
 
 
 _FOCUS_READINGS = {

@@ -7,7 +7,7 @@ from typing import Literal
 
 from pydantic import BaseModel, Field
 
-from agent.as_of import IsoDateOrTime
+from agent.as_of import IsoDate, IsoDateOrTime
 from agent.services.knowledge import KindName
 
 SYMBOL_HELP = "coin symbol, ticker or name, e.g. BTC-USD, eth, solana"
@@ -22,6 +22,17 @@ class PriceArgs(BaseModel):
     as_of: IsoDateOrTime | None = Field(
         default=None, description="the close as of this date (default: the latest bar)"
     )
+
+
+class PriceHistoryArgs(BaseModel):
+    """Arguments of the price-history tool."""
+
+    symbol: str = Field(description=SYMBOL_HELP, max_length=32)
+    start: IsoDate = Field(description="first UTC day of the window, YYYY-MM-DD")
+    end: IsoDate | None = Field(
+        default=None, description="last UTC day of the window (default: the start day alone)"
+    )
+    interval: Literal["1d", "1h"] = Field(default="1d", description="bar size")
 
 
 class TechnicalArgs(BaseModel):

@@ -44,6 +44,19 @@ def price_summary(result: dict[str, Any]) -> str:
     return text
 
 
+def price_window(result: dict[str, Any]) -> str:
+    """The day's close, or the window's high, low and change."""
+    if result["bars"] == 1:
+        return (
+            f"{result.get('symbol')} close {price(float(result['close']))} on {result['last_bar']}"
+        )
+    return (
+        f"{result.get('symbol')} {result['first_bar']} to {result['last_bar']}: high "
+        f"{price(float(result['high']))}, low {price(float(result['low']))}, "
+        f"{pct(float(result['change_pct']))}"
+    )
+
+
 def explanation(result: dict[str, Any]) -> str:
     """The indicator's title and what it measures."""
     return f"{result.get('title')}: {result.get('measures')}"

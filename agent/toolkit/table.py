@@ -22,6 +22,7 @@ from agent.offline import writers
 from agent.services.forecast import ForecastService
 from agent.services.knowledge import KnowledgeService
 from agent.services.market import MarketService
+from agent.services.price_window import price_window
 from agent.services.sentiment import SentimentService
 from agent.services.technical import TechnicalService
 from agent.toolkit import args, summaries
@@ -32,6 +33,7 @@ if TYPE_CHECKING:
     from agent.offline.planner import Plan
 
 GET_PRICE = "get_price"
+PRICE_HISTORY = "price_history"
 TECHNICAL_ANALYSIS = "technical_analysis"
 FORECAST_PRICE = "forecast_price"
 FORECAST_ACCURACY = "forecast_accuracy"
@@ -85,6 +87,10 @@ class ToolSpec:
 # --- the service calls ----------------------------------------------------------------------
 async def _price(e: Engines, a: args.PriceArgs) -> dict[str, Any]:
     return await e.market.price_summary(a.symbol, a.period_days, a.interval, a.as_of)
+
+
+async def _history(e: Engines, a: args.PriceHistoryArgs) -> dict[str, Any]:
+    return await price_window(e.market, a.symbol, a.start, a.end, a.interval)
 
 
 def condense_report(report: dict[str, Any]) -> dict[str, Any]:
@@ -190,6 +196,16 @@ TOOLS: tuple[ToolSpec, ...] = (
         run=_price,
         write=lambda r, _: writers.price_line(r),
         summary=summaries.price_summary,
+    ),
+    ToolSpec(
+        name=PRICE_HISTORY,
+        description="A coin's prices on a past day (open, high, low, close) or over a past "
+        "window of days (highest and lowest price with their dates, change from the first "
+        "open to the last close); says which part of the window has no stored bars.",
+        args=args.PriceHistoryArgs,
+        run=_history,
+        write=lambda r, _: writers.price_window_block(r),
+        summary=summaries.price_window,
     ),
     ToolSpec(
         name=EXPLAIN_INDICATOR,

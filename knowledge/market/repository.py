@@ -182,6 +182,17 @@ class PriceRepository:
             ).fetchone()
         return row[0] if row else None
 
+    def span(
+        self, symbol: str, interval: str, conn: psycopg.Connection | None = None
+    ) -> tuple[datetime, datetime] | None:
+        """The first and the last stored bar's time, or None when nothing is stored."""
+        with self._use(conn) as c:
+            row = c.execute(
+                "SELECT min(ts), max(ts) FROM price_bars WHERE symbol = %s AND interval = %s",
+                (symbol, interval),
+            ).fetchone()
+        return (row[0], row[1]) if row and row[0] is not None else None
+
     def coverage(self) -> list[Coverage]:
         """First and last bar, row count and latest source per stored symbol and interval."""
         with self.db.connection() as conn:
