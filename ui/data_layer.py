@@ -29,7 +29,7 @@ from chainlit.user import PersistedUser, User
 from agent.errors import InvalidRequestError
 from agent.graph.memory import ThreadMemory
 from agent.services import web_history
-from agent.services.web_history import statements as thread_sql
+from agent.services.web_history import statements
 from ui.scope import started_services
 from ui.thread_records import (
     element_bytes,
@@ -69,19 +69,19 @@ class PostgresDataLayer(BaseDataLayer):
 
     async def get_user(self, identifier: str) -> PersistedUser | None:
         """The stored user with this identifier (None before their first login)."""
-        row = await thread_sql.user(self._store(), identifier)
+        row = await statements.user(self._store(), identifier)
         return user_from_row(row) if row else None
 
     async def create_user(self, user: User) -> PersistedUser | None:
         """Store the user at login (metadata refreshed each time); return the stored user."""
-        row = await thread_sql.save_user(self._store(), user.identifier, user.metadata or {})
+        row = await statements.save_user(self._store(), user.identifier, user.metadata or {})
         return user_from_row(row) if row else None
 
     # feedback
 
     async def upsert_feedback(self, feedback: Feedback) -> str:
         """Record the thumbs up (1) or down (0) on a message; one per message, last one wins."""
-        return await thread_sql.save_feedback(
+        return await statements.save_feedback(
             self._store(),
             feedback.id or str(uuid.uuid4()),
             feedback.forId,
@@ -91,7 +91,7 @@ class PostgresDataLayer(BaseDataLayer):
 
     async def delete_feedback(self, feedback_id: str) -> bool:
         """Remove a feedback; True when there was one."""
-        return await thread_sql.delete_feedback(self._store(), feedback_id)
+        return await statements.delete_feedback(self._store(), feedback_id)
 
     # elements
 
@@ -102,7 +102,7 @@ class PostgresDataLayer(BaseDataLayer):
             return  # not attached to a message of a thread: nothing could show it again
         content = await element_bytes(element)
         data = element_data(element, has_content=content is not None)
-        await thread_sql.save_element(
+        await statements.save_element(
             self._store(),
             element.id,
             element.thread_id,
@@ -115,13 +115,13 @@ class PostgresDataLayer(BaseDataLayer):
     async def get_element(self, thread_id: str, element_id: str) -> ElementDict | None:
         """One element of a thread, with the URL its stored bytes are served from."""
         store = self._store()
-        row = await thread_sql.element(store, thread_id, element_id)
+        row = await statements.element(store, thread_id, element_id)
         return element_from_row(row, store) if row else None
 
     @queue_until_user_message()
     async def delete_element(self, element_id: str, thread_id: str | None = None) -> None:
         """Remove an element (only from `thread_id` when given)."""
-        await thread_sql.delete_element(self._store(), element_id, thread_id)
+        await statements.delete_element(self._store(), element_id, thread_id)
 
     # steps (messages, tool calls, runs)
 
@@ -148,7 +148,7 @@ class PostgresDataLayer(BaseDataLayer):
             return
         data = step_data(step_dict)
         created_at = parse_time(step_dict.get("createdAt") or step_dict.get("start"))
-        await thread_sql.save_step(
+        await statements.save_step(
             self._store(),
             step_dict["id"],
             thread_id,
@@ -161,18 +161,18 @@ class PostgresDataLayer(BaseDataLayer):
     @queue_until_user_message()
     async def delete_step(self, step_id: str) -> None:
         """Remove a step with its elements (its feedback goes with it)."""
-        await thread_sql.delete_step(self._store(), step_id)
+        await statements.delete_step(self._store(), step_id)
 
     async def get_favorite_steps(self, user_id: str) -> list[StepDict]:
         """The user's messages marked as favourite, newest first."""
-        rows = await thread_sql.favorite_steps(self._store(), user_id)
+        rows = await statements.favorite_steps(self._store(), user_id)
         return [step_from_row(row) for row in rows]
 
     # threads
 
     async def get_thread_author(self, thread_id: str) -> str:
         """The identifier of the thread's user ("" when the thread or its user is unknown)."""
-        return await thread_sql.thread_author(self._store(), thread_id)
+        return await statements.thread_author(self._store(), thread_id)
 
     async def delete_thread(self, thread_id: str) -> None:
         """Delete a conversation and make the assistant forget it (its checkpointed memory)."""
@@ -198,7 +198,7 @@ class PostgresDataLayer(BaseDataLayer):
             raise InvalidRequestError(f"pagination.first must be 0 to {MAX_PAGE_SIZE}")
         if not filters.userId:
             return empty
-        rows = await thread_sql.thread_page(
+        rows = await statements.thread_page(
             self._store(),
             filters.userId,
             pagination.first + 1,
@@ -222,7 +222,7 @@ class PostgresDataLayer(BaseDataLayer):
     async def get_thread(self, thread_id: str) -> ThreadDict | None:
         """A whole conversation: its steps in order (with feedback) and its elements."""
         store = self._store()
-        found = await thread_sql.thread(store, thread_id)
+        found = await statements.thread(store, thread_id)
         if found is None:
             return None
         row, steps, elements = found
@@ -248,7 +248,7 @@ class PostgresDataLayer(BaseDataLayer):
             name = incoming["name"]
         dropped = [key for key, value in incoming.items() if value is None]
         kept = {key: value for key, value in incoming.items() if value is not None}
-        await thread_sql.save_thread(self._store(), thread_id, name, user_id, kept, dropped, tags)
+        await statements.save_thread(self._store(), thread_id, name, user_id, kept, dropped, tags)
 
     async def build_debug_url(self) -> str:
         """No external trace viewer: LangSmith traces are reached from the agent, not here."""

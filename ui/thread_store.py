@@ -14,7 +14,6 @@ so it answers within `DB_TIMEOUT_SECONDS` however many queries it makes.
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any, ClassVar
@@ -48,7 +47,6 @@ class ThreadStore:
         self.app = app
         self.ui_prefix = ui_prefix.rstrip("/")
         self._pool: WebThreadPool | None = None
-        self._lock = asyncio.Lock()
 
     def element_url(self, element_id: str) -> str:
         """Where the browser fetches a stored element (see `element_response`)."""
@@ -95,8 +93,7 @@ class ThreadStore:
 
     async def close(self) -> None:
         """Close the pool (the app is shutting down); a later call would open a new one."""
-        async with self._lock:
-            pool, self._pool = self._pool, None
+        pool, self._pool = self._pool, None
         if pool is not None:
             await pool.close()
 

@@ -20,7 +20,9 @@ from agent.graph.state import AgentState
 
 def build_graph(checkpointer: Checkpointer = None) -> Any:
     """Compile the graph (with the thread memory's checkpointer, when given)."""
-    graph = StateGraph(AgentState, context_schema=TurnContext)
+    # no `context_schema`: the context holds live objects (tools, a model), which LangGraph
+    # Studio could neither describe as JSON nor build from a request's JSON
+    graph: StateGraph[AgentState, TurnContext, AgentState, AgentState] = StateGraph(AgentState)
     # LangGraph types no node taking (state, config, runtime), and runs one all the same
     graph.add_node("understand", nodes.understand)  # type: ignore[call-overload]
     graph.add_node("call_tools", nodes.call_tools)  # type: ignore[call-overload]

@@ -50,6 +50,9 @@ class ChatResult(BaseModel):
     sources: list[dict[str, Any]] = Field(default_factory=list)
     grounded: bool
     grounding: dict[str, Any] = Field(default_factory=dict)
+    fit: dict[str, Any] = Field(
+        default_factory=dict
+    )  # what was asked, what was used, what was said
     mode: Literal["llm", "offline"]
     notes: list[str] = Field(default_factory=list)
     trace_id: str | None = None
@@ -138,6 +141,7 @@ class ChatService:
             "scratch": [],
             "answer": "",
             "grounding": {},
+            "fit": {},
             "notes": [],
             "llm_rounds": 0,
             "llm_tokens": 0,
@@ -196,6 +200,7 @@ class ChatService:
             sources=list({(s["title"], s["section"]): s for s in sources}.values()),
             grounded=bool(state.get("grounding", {}).get("grounded", True)),
             grounding=state.get("grounding", {}),
+            fit=state.get("fit", {}),
             mode=state.get("mode") or "offline",
             notes=state.get("notes") or [],
             trace_id=str(run_id) if tracing_on else None,

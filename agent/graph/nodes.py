@@ -23,8 +23,9 @@ from agent.graph.context import TurnContext
 from agent.graph.prompts import FALLBACK_NOTE, RISK_NOTE, SYSTEM_PROMPT, WITHHELD_NOTE
 from agent.graph.state import AgentState, ToolRun
 from agent.guards.disclosure import guard_disclosure
+from agent.guards.fit import check_fit
 from agent.guards.grounding import check_grounding, strip_unsupported
-from agent.offline.compose import compose_offline
+from agent.offline.compose import OFFLINE_FOOTER, compose_offline
 from agent.offline.planner import ConversationContext, Plan, plan_turn
 
 TOKEN_CHUNK = 24  # characters per streamed `token` event of the grounded answer
@@ -158,17 +159,36 @@ def _context_from_calls(
     )
 
 
+def _with_fit(answer: str, said: list[str]) -> str:
+    """The answer with what the fit check found, before the offline footer when there is one."""
+    if not said:
+        return answer
+    note = "\n".join(f"Note: {sentence}" for sentence in said)
+    body, footer = (
+        (answer[: -len(OFFLINE_FOOTER)].rstrip(), OFFLINE_FOOTER)
+        if answer.endswith(OFFLINE_FOOTER)
+        else (answer.rstrip(), "")
+    )
+    return "\n\n".join(part for part in (body, note, footer) if part)
+
+
 async def ground_check(state: AgentState, runtime: Runtime[TurnContext]) -> dict[str, Any]:
-    """No secret, no system prompt, and every figure from this turn's tools."""
+    """No secret, no system prompt, every figure from this turn's tools, and the answer about
+    what was asked (the fit check says what the tools changed or left out)."""
     ctx = runtime.context
-    # a failed tool's message is tool output too (a date range, a limit): its figures count
+    # a failed tool's message is tool output too (a date range, a limit): its figures count, and
+    # so do the notes the code wrote (a horizon clamped to 1 to 30 days), never the model's
     results = [r["result"] if r["ok"] else {"error": r["error"]} for r in state.get("results", [])]
+    results.append({"notes": list(state.get("notes") or [])})
     answer, disclosure = guard_disclosure(
         state.get("answer", ""), ctx.redactor.prose, SYSTEM_PROMPT, [RISK_NOTE], WITHHELD_NOTE
     )
     verdict = check_grounding(answer, results, question=state.get("question", ""))
     if not verdict.grounded:
         answer = strip_unsupported(answer, verdict)
+    # after grounding: the fit sentences quote the question and the calls, not tool output
+    fit = check_fit(state.get("question", ""), state.get("results", []), answer)
+    answer = _with_fit(answer, fit.said)
     writer = runtime.stream_writer
     for start in range(0, len(answer), TOKEN_CHUNK):
         writer({"type": "token", "text": answer[start : start + TOKEN_CHUNK]})
@@ -178,6 +198,7 @@ async def ground_check(state: AgentState, runtime: Runtime[TurnContext]) -> dict
     update: dict[str, Any] = {
         "answer": answer,
         "grounding": verdict.model_dump() | {"disclosure": disclosure.model_dump()},
+        "fit": fit.model_dump(),
         "messages": [*trimmed, AIMessage(answer)],
     }
     if state.get("mode") == "llm":

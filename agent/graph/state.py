@@ -41,6 +41,7 @@ class AgentState(TypedDict, total=False):
     scratch: list[AnyMessage]
     answer: str
     grounding: dict[str, Any]
+    fit: dict[str, Any]
     notes: list[str]
     llm_rounds: int
     llm_tokens: int

@@ -34,6 +34,12 @@ def _failure(run: ToolRun) -> str:
 
 
 def _missing(plan: Plan) -> str:
+    if plan.unknown_symbols:
+        named = ", ".join(plan.unknown_symbols)
+        return (
+            f"I don't cover {named}: I have market data, models and news only for "
+            f"{', '.join(c.ticker for c in CATALOGUE)}. Ask about one of those."
+        )
     if "symbol" in plan.missing:
         need = "two coins" if plan.intent == "compare" else "which coin"
         return f"Which coin do you mean? Tell me {need}, for example BTC or ETH.\n\n{CAPABILITIES}"

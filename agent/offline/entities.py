@@ -205,6 +205,7 @@ _KEYWORDS: tuple[tuple[str, str, int], ...] = (
     (r"\btomorrow\b", "future", 1),
 )
 _TO_DATE = re.compile(r"\bytd\b|\byear[- ]to[- ]date\b")
+_MINUS_BEFORE = re.compile(r"(?:^|\s)(?:-|−|minus\s+)$")  # "for -5 days": a negative amount
 
 
 def _days(amount: str, unit: str) -> float:
@@ -246,7 +247,8 @@ def extract_durations(text: str, today: date) -> tuple[int | None, int | None, i
                 kind = "future"
             else:
                 kind = "bare"
-            found.append((match.start(), kind, int(length)))
+            sign = -1 if _MINUS_BEFORE.search(before) else 1  # kept, so the planner can say so
+            found.append((match.start(), kind, sign * int(length)))
     found.sort()
     first = {kind: days for _, kind, days in reversed(found)}
     return first.get("past"), first.get("future"), first.get("bare")

@@ -23,6 +23,19 @@ Intent = Literal[
 ]
 
 # Intents that only make sense about a coin; without one the planner asks which.
+# Words that ask for an engine besides the turn's main intent ("RSI and the forecast", "price
+# and news"): narrower than the intent patterns, so that "bullish news" asks no chart.
+SECONDARY_CUES: tuple[tuple[Intent, str], ...] = (
+    ("price", r"\b(prices?(?! target)|quote|how much|trading at)\b"),
+    (
+        "technical",
+        r"\b(technicals?|ta|indicators?|charts?|signals?|over(sold|bought)|support|resistance)\b",
+    ),
+    ("forecast", r"\b(forecast\w*|predict\w*|projection|price target|where will)\b"),
+    ("sentiment", r"\b(sentiment|mood|news|headlines?|twitter|reddit|social media|buzz|hype)\b"),
+)
+# an accuracy question names forecasts without asking for one
+ENGINE_INTENTS = frozenset({"price", "technical", "forecast", "sentiment"})
 SYMBOL_INTENTS: frozenset[str] = frozenset(
     {"price", "technical", "advice", "compare", "forecast", "accuracy", "sentiment"}
 )
@@ -67,6 +80,11 @@ INTENT_PATTERNS: tuple[tuple[Intent, tuple[str, ...]], ...] = (
             r"\b(your|overall) (view|take|opinion|outlook|verdict)\b",
             r"\bwhat do you (think|reckon)\b",
             r"\boutlook\b",
+            # a request for everything at once: every engine, as for "should I buy?"
+            r"\b(full|complete|whole|in-depth|deep|thorough|detailed|overall)\s+"
+            r"(analysis|picture|review|rundown|breakdown|report|dive|look)\b",
+            r"\b(everything|all you (know|have))\b",
+            r"\b(overview|big picture|deep dive)\b",
         ),
     ),
     (
@@ -168,6 +186,9 @@ EXPLAIN_PATTERNS: tuple[str, ...] = (
     r"\bmeaning of\b",
     r"\bwhat does\b.*\bmean\b",
     r"\bhow (does|do)\b.*\bwork\b",
+    # how a mechanism acts: "how do halvings affect the price?", "what happens at a halving?"
+    r"\bhow (does|do|would|can|could)\b.*\b(affect|impact|influence|drive)\b",
+    r"\bwhat happens (when|to|at|during|after|if)\b",
     r"\btell me (about|what)\b",
     r"\bhelp me understand\b",
     r"\beli5\b",

@@ -10,29 +10,30 @@ from __future__ import annotations
 
 import re
 from datetime import date
-from typing import Any
 
 from pydantic import BaseModel, Field
 
-from agent import toolkit as names
+from agent.offline.calls import DEFAULT_INTERVAL, PlannedCall, plan_calls
 from agent.offline.dates import DateWindow
 from agent.offline.entities import Entities, extract_entities
 from agent.offline.intents import (
     DEFINITION_PATTERN,
+    ENGINE_INTENTS,
     EXPLAIN_PATTERNS,
     FOLLOWUP_LEAD,
     INDICATOR_TITLES,
     INTENT_PATTERNS,
     NOT_A_DEFINITION,
+    SECONDARY_CUES,
     SYMBOL_INTENTS,
     WHY_PATTERN,
     Intent,
 )
+from agent.offline.unknown_coins import extract_unknown_coins
 from knowledge.market.symbols import find_coin
 
 HORIZON_MIN, HORIZON_MAX = 1, 30
 DEFAULT_HORIZON_DAYS = 7
-DEFAULT_INTERVAL = "1d"
 # Look-back window when none is given: a day for a quote, a month for views and track records.
 DEFAULT_PERIOD_DAYS: dict[str, int] = {"price": 1, "compare": 30, "advice": 30, "accuracy": 30}
 INTERVAL_INTENTS = frozenset({"price", "technical", "advice", "compare"})
@@ -52,13 +53,6 @@ class ConversationContext(BaseModel):
     turn: int = 0
 
 
-class PlannedCall(BaseModel):
-    """One tool call of a plan: the tool's name and its keyword arguments."""
-
-    name: str
-    args: dict[str, Any] = Field(default_factory=dict)
-
-
 class Plan(BaseModel):
     """The planner's reading of a turn and the tool calls that answer it."""
 
@@ -70,6 +64,8 @@ class Plan(BaseModel):
     indicators: list[str] = Field(default_factory=list)
     as_of: date | None = None
     window: DateWindow | None = None  # a past day or days asked about (price questions)
+    also: list[Intent] = Field(default_factory=list)  # engines asked besides `intent`
+    unknown_symbols: list[str] = Field(default_factory=list)  # named, but not in the catalogue
     concept: str | None = None
     is_followup: bool = False
     tool_calls: list[PlannedCall] = Field(default_factory=list)
@@ -180,61 +176,24 @@ def _explain_subject(lowered: str, ents: Entities) -> str:
     return " ".join(stripped.split()) or lowered.strip(" ?!.")
 
 
-def _calls(plan: Plan, why: bool) -> list[PlannedCall]:
-    """The tool calls for a resolved plan (the agent's tool contract)."""
-    calls: list[PlannedCall] = []
-    as_of = plan.as_of.isoformat() if plan.as_of else None
-    indicators = list(plan.indicators) or None
+def _also(lowered: str, ents: Entities, intent: Intent) -> list[Intent]:
+    """The engines a question asks besides its main intent, in the tool table's order."""
+    if intent not in ENGINE_INTENTS:
+        return []
+    asked = {kind for kind, cue in SECONDARY_CUES if re.search(cue, lowered)}
+    if ents.indicators:
+        asked.add("technical")
+    if ents.horizon_days is not None:
+        asked.add("forecast")
+    return [kind for kind, _ in SECONDARY_CUES if kind in asked and kind != intent]
 
-    def price(symbol: str) -> PlannedCall:
-        """A get_price call over the plan's period and interval, as of the asked date; a
-        price_history call for a past day or window."""
-        if plan.window is not None and plan.intent == "price":
-            window = {"start": plan.window.start.isoformat(), "end": plan.window.end.isoformat()}
-            return PlannedCall(
-                name=names.PRICE_HISTORY,
-                args={"symbol": symbol, **window, "interval": plan.interval or DEFAULT_INTERVAL},
-            )
-        args = {"symbol": symbol, "period_days": plan.period_days, "interval": plan.interval}
-        if as_of:
-            args["as_of"] = as_of
-        return PlannedCall(name=names.GET_PRICE, args=args)
 
-    def technical(symbol: str) -> PlannedCall:
-        """A technical_analysis call (indicators None = every group the engine has)."""
-        args = {"symbol": symbol, "interval": plan.interval or DEFAULT_INTERVAL}
-        return PlannedCall(
-            name=names.TECHNICAL_ANALYSIS, args=args | {"indicators": indicators, "as_of": as_of}
-        )
-
-    for symbol in plan.symbols:
-        if plan.intent == "price":
-            calls.append(price(symbol))
-        elif plan.intent == "technical":
-            calls.append(technical(symbol))
-        elif plan.intent == "compare":
-            calls += [price(symbol), technical(symbol)]
-        elif plan.intent == "advice":
-            calls += [price(symbol), technical(symbol)]
-            forecast_args = {"symbol": symbol, "horizon_days": plan.horizon_days}
-            calls.append(PlannedCall(name=names.FORECAST_PRICE, args=forecast_args))
-            calls.append(PlannedCall(name=names.NEWS_SENTIMENT, args={"symbol": symbol}))
-        elif plan.intent == "forecast":
-            forecast_args = {"symbol": symbol, "horizon_days": plan.horizon_days}
-            calls.append(PlannedCall(name=names.FORECAST_PRICE, args=forecast_args))
-        elif plan.intent == "accuracy":
-            accuracy_args = {"symbol": symbol, "period_days": plan.period_days}
-            calls.append(PlannedCall(name=names.FORECAST_ACCURACY, args=accuracy_args))
-        elif plan.intent == "sentiment":
-            calls.append(PlannedCall(name=names.NEWS_SENTIMENT, args={"symbol": symbol}))
-    if plan.intent == "explain" and plan.concept:
-        calls.append(PlannedCall(name=names.SEARCH_KNOWLEDGE, args={"query": plan.concept}))
-        calls += [
-            PlannedCall(name=names.EXPLAIN_INDICATOR, args={"name": i}) for i in plan.indicators
-        ]
-        if plan.symbols and (why or plan.indicators):
-            calls.append(technical(plan.symbols[0]))
-    return calls
+def _day_window(ents: Entities) -> DateWindow | None:
+    """A lone date is the window of that day, unless a look-back is asked as of it ("the 7-day
+    change as of 2024-03-01")."""
+    if ents.as_of is None or ents.period_days is not None or ents.duration_days is not None:
+        return None
+    return DateWindow(ents.as_of, ents.as_of)
 
 
 def _why_concept(context: ConversationContext) -> str | None:
@@ -264,16 +223,20 @@ def plan_turn(text: str, context: ConversationContext, *, today: date | None = N
         missing = [] if concept else ["concept"]
     else:
         concept = _explain_subject(lowered, ents) if intent == "explain" else None
+    unknown = extract_unknown_coins(text) if intent in SYMBOL_INTENTS else []
+    if unknown and symbols:
+        notes.append(f"I have no data on {', '.join(unknown)}, so the answer leaves it out")
     if intent in SYMBOL_INTENTS:
         wanted = 2 if intent == "compare" else 1
-        if len(symbols) < wanted and context.last_symbols:
+        if len(symbols) < wanted and context.last_symbols and not unknown:
             symbols = list(dict.fromkeys([*context.last_symbols, *symbols]))
             used_context = True
         if len(symbols) < wanted:
             missing.append("symbol")
 
+    also = _also(lowered, ents, intent) if symbols else []
     interval = None
-    if intent in INTERVAL_INTENTS or (intent == "explain" and symbols):
+    if INTERVAL_INTENTS.intersection([intent, *also]) or (intent == "explain" and symbols):
         interval = ents.interval or (context.last_interval if carry or why else None)
         interval = interval or DEFAULT_INTERVAL
     indicators = ents.indicators or (
@@ -284,7 +247,7 @@ def plan_turn(text: str, context: ConversationContext, *, today: date | None = N
         last_period = context.last_period_days if carry else None
         default = DEFAULT_PERIOD_DAYS[intent]
         period = max(1, _first(ents.period_days, ents.duration_days, last_period, default))
-    if intent in HORIZON_INTENTS:
+    if HORIZON_INTENTS.intersection([intent, *also]):
         last_horizon = context.last_horizon_days if carry else None
         asked = _first(ents.horizon_days, ents.duration_days, last_horizon, DEFAULT_HORIZON_DAYS)
         horizon = min(max(asked, HORIZON_MIN), HORIZON_MAX)
@@ -299,14 +262,20 @@ def plan_turn(text: str, context: ConversationContext, *, today: date | None = N
         interval=interval,
         period_days=period,
         horizon_days=horizon,
-        indicators=indicators if intent in INDICATOR_INTENTS or intent == "explain" else [],
+        indicators=(
+            indicators
+            if INDICATOR_INTENTS.intersection([intent, *also]) or intent == "explain"
+            else []
+        ),
+        also=also,
+        unknown_symbols=unknown,
         as_of=ents.as_of,
-        window=ents.window or (DateWindow(ents.as_of, ents.as_of) if ents.as_of else None),
+        window=ents.window or _day_window(ents),
         concept=concept,
         is_followup=used_context or (carry and same_thread),
         missing=missing,
         notes=notes,
     )
     if not missing:
-        plan.tool_calls = _calls(plan, why)
+        plan.tool_calls = plan_calls(plan, why)
     return plan

@@ -1,5 +1,5 @@
 """How the offline composer writes each tool's result: one paragraph per result, figures from
-that result only (the tool table, `agent.tool_table`, names the writer of each tool)."""
+that result only (the tool table, `agent.toolkit.table`, names the writer of each tool)."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from agent.offline import formatting as fmt
-from knowledge.documents.excerpts import excerpt
+from knowledge.documents.excerpts import excerpt, terms
 from tools.sentiment import describe_sentiment
 
 __all__ = [
@@ -18,6 +18,7 @@ __all__ = [
     "forecast_block",
     "price_line",
     "price_window_block",
+    "relevant_hits",
     "technical_block",
 ]
 
@@ -210,12 +211,27 @@ def _citation(hit: dict[str, Any]) -> str:
     return f"*{hit['title']}*" + (f", section *{section}*" if section else "")
 
 
+def relevant_hits(question: str, hits: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The passages that share most of the question's content words (in title, section or
+    text): one that does not, does not answer it, however the search ranked it."""
+    wanted = terms(question)
+    if not wanted:
+        return list(hits)
+    need = len(wanted) // 2 + 1
+    return [
+        h
+        for h in hits
+        if len(wanted & terms(f"{h['title']} {h.get('section') or ''} {h['text']}")) >= need
+    ]
+
+
 def compose_knowledge_answer(question: str, hits: Sequence[dict[str, Any]], limit: int = 3) -> str:
     """An offline answer quoting the best passages, each cited by title and section.
 
     Sentences inside passages that address the assistant are left out and the answer says so;
     nothing in a passage can add a tool call or change what the answer contains.
     """
+    hits = relevant_hits(question, hits)
     seen: set[tuple[str, str]] = set()
     blocks: list[str] = []
     sources: list[str] = []

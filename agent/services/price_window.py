@@ -8,7 +8,7 @@ part covered with a note saying which part that is.
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import anyio
@@ -42,6 +42,7 @@ async def price_window(
     if (last_day - start).days > MAX_WINDOW_DAYS:
         raise InvalidRequestError(f"a window can be at most {MAX_WINDOW_DAYS} days long")
     since, until = start_instant(start), as_of_instant(last_day)  # both check the date range
+    until = min(until, datetime.now(UTC))  # only bars that have closed: no unfinished day
     return await anyio.to_thread.run_sync(
         _window, market, coin.symbol, coin.name, start, last_day, since, until, interval
     )
@@ -66,9 +67,10 @@ def _window(
     first, last = (_day(moment, interval) for moment in span)
     asked = f"{start}" if start == end else f"{start} to {end}"
     if bars.empty:
+        inside = span[0] <= since and until <= span[1]
         raise NotFoundError(
             f"I have no {interval} bar of {symbol} for {asked}: the stored {interval} bars run "
-            f"from {first} to {last}."
+            f"from {first} to {last}" + (", with a gap there." if inside else ".")
         )
     used_first, used_last = _day(bars.index[0], interval), _day(bars.index[-1], interval)
     gaps = []
@@ -76,6 +78,11 @@ def _window(
         gaps.append(f"the stored bars start on {first}")
     if until > span[1] + BAR_LENGTH[interval]:
         gaps.append(f"the latest stored bar is from {last}")
+    step = BAR_LENGTH[interval]
+    expected = int((bars.index[-1] - bars.index[0]) / step) + 1
+    if len(bars) < expected:
+        unit = "days" if interval == "1d" else "hours"
+        gaps.append(f"{expected - len(bars)} of the {expected} {unit} in it have no stored bar")
     open_, close = float(bars["open"].iloc[0]), float(bars["close"].iloc[-1])
     high_at = bars.index[int(bars["high"].to_numpy().argmax())]
     low_at = bars.index[int(bars["low"].to_numpy().argmin())]
@@ -96,5 +103,5 @@ def _window(
         "high_on": _day(high_at, interval),
         "low": round(float(bars["low"].min()), 8),
         "low_on": _day(low_at, interval),
-        "note": (f"only part of {asked} is stored: " + " and ".join(gaps)) if gaps else None,
+        "note": (f"not all of {asked} is stored: " + "; ".join(gaps)) if gaps else None,
     }

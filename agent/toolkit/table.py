@@ -82,6 +82,9 @@ class ToolSpec:
     write: Callable[[dict[str, Any], Plan], str]
     summary: Callable[[dict[str, Any]], str] | None = None
     chart: Chart | None = None
+    # the kind of question it answers (price, technical, forecast, sentiment): the answer-fit
+    # check says so when a question asks for a kind that no tool of the turn answered
+    engine: str | None = None
 
 
 # --- the service calls ----------------------------------------------------------------------
@@ -190,6 +193,7 @@ async def _trend(e: Engines, key: Key, _: dict[str, Any]) -> Any:
 TOOLS: tuple[ToolSpec, ...] = (
     ToolSpec(
         name=GET_PRICE,
+        engine="price",
         description="Latest stored close of a coin and its change, high and low over a "
         "look-back window; says when the data is stale.",
         args=args.PriceArgs,
@@ -199,6 +203,7 @@ TOOLS: tuple[ToolSpec, ...] = (
     ),
     ToolSpec(
         name=PRICE_HISTORY,
+        engine="price",
         description="A coin's prices on a past day (open, high, low, close) or over a past "
         "window of days (highest and lowest price with their dates, change from the first "
         "open to the last close); says which part of the window has no stored bars.",
@@ -226,12 +231,15 @@ TOOLS: tuple[ToolSpec, ...] = (
         run=_search,
         # no passage: nothing to quote (the composer says what it can explain instead)
         write=lambda r, plan: (
-            writers.compose_knowledge_answer(plan.concept or "", r["hits"]) if r["hits"] else ""
+            writers.compose_knowledge_answer(plan.concept or "", r["hits"])
+            if writers.relevant_hits(plan.concept or "", r["hits"])
+            else ""
         ),
         summary=summaries.knowledge,
     ),
     ToolSpec(
         name=TECHNICAL_ANALYSIS,
+        engine="technical",
         description="TA-Lib indicators (RSI, MACD, Bollinger, moving averages, stochastic, "
         "ADX, ATR, OBV, MFI, CCI, ROC, SAR, candlestick patterns) on stored bars, with "
         "buy/sell/hold signals and their reasons, a summary stance, support and resistance.",
@@ -243,6 +251,7 @@ TOOLS: tuple[ToolSpec, ...] = (
     ),
     ToolSpec(
         name=FORECAST_PRICE,
+        engine="forecast",
         description="LSTM forecast of the daily close for the next 1-30 days with an 80% "
         "interval, and the model's out-of-sample skill against the naive 'tomorrow = today' "
         "forecast (say plainly when skill is not positive).",
@@ -254,6 +263,7 @@ TOOLS: tuple[ToolSpec, ...] = (
     ),
     ToolSpec(
         name=NEWS_SENTIMENT,
+        engine="sentiment",
         description="News and Reddit sentiment on a coin over recent days: a recency-weighted "
         "score from -1 (bearish) to +1 (bullish) with confidence, item count, sources, "
         "freshness and the headlines that weighed most; says plainly when there is no news.",

@@ -92,7 +92,10 @@ class WebThreadPool:
             return await cursor.fetchall()
 
     async def close(self) -> None:
-        """Close the pool; a later call opens a new one."""
-        pool, self._pool, self._opening = self._pool, None, None
+        """Close the pool (after an opening under way); a later call opens a new one."""
+        if self._opening is None:
+            self._opening = asyncio.Lock()
+        async with self._opening:
+            pool, self._pool = self._pool, None
         if pool is not None:
             await pool.close()

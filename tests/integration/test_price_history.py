@@ -4,7 +4,7 @@ through the tool and through the chat."""
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
-from datetime import date
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -68,6 +68,24 @@ async def test_a_window_not_stored_is_no_answer_but_names_the_stored_range(
     with pytest.raises(NotFoundError) as info:
         await price_window(services.market, "ETH", date(2031, 1, 1))
     assert "2031-01-01" in str(info.value) and "2024-01-01 to 2024-07-18" in str(info.value)
+
+
+async def test_a_hole_inside_the_window_is_said(services: Services, tmp_path: Path) -> None:
+    holed = DAILY.drop(DAILY.loc["2024-03-10":"2024-03-14"].index)
+    import_file(services.prices, write_csv(tmp_path, "SOL-USD.csv", holed))
+    march = await price_window(services.market, "SOL", date(2024, 3, 1), date(2024, 3, 31))
+    assert march["bars"] == 26 and "5 of the 31 days in it have no stored bar" in march["note"]
+    with pytest.raises(NotFoundError, match="with a gap there"):
+        await price_window(services.market, "SOL", date(2024, 3, 11), date(2024, 3, 12))
+
+
+async def test_todays_unfinished_bar_is_not_used(services: Services, tmp_path: Path) -> None:
+    today = datetime.now(UTC).date()
+    recent = synthetic_bars(10, seed=3, start=(today - timedelta(days=9)).isoformat())
+    import_file(services.prices, write_csv(tmp_path, "ADA-USD.csv", recent))
+    window = await price_window(services.market, "ADA", today - timedelta(days=5), today)
+    assert window["last_bar"] == (today - timedelta(days=1)).isoformat()  # the last closed day
+    assert window["close"] == pytest.approx(recent["close"].iloc[-2])
 
 
 def test_the_chat_answers_dated_and_window_questions_from_those_bars(services: Services) -> None:

@@ -26,6 +26,9 @@ TODAY = date(2025, 3, 15)
         ("between March 1 2024 and April 2 2024", date(2024, 3, 1), date(2024, 4, 2)),
         ("2024-02-15 - 2024-01-01 for ADA", date(2024, 1, 1), date(2024, 2, 15)),  # any order
         ("how did DOGE do since 2023", date(2023, 1, 1), TODAY),
+        ("ETH in september 2023", date(2023, 9, 1), date(2023, 9, 30)),
+        ("BTC from jan 2024 to mar 2024", date(2024, 1, 1), date(2024, 3, 31)),
+        ("BTC from 2021 to 2023", date(2021, 1, 1), date(2023, 12, 31)),
     ],
 )
 def test_a_named_window_is_read_with_both_ends(text: str, start: date, end: date) -> None:
@@ -40,6 +43,12 @@ def test_a_named_window_is_read_with_both_ends(text: str, start: date, end: date
         "BTC in 2024-13",  # no 13th month
         "forecast BTC for 7 days",
         "2024-01-01 or 2024-02-01",  # two dates without a joining word
+        "BTC on 2024-01-01 and 2024-02-01",  # two days, not the days between them
+        "BTC market 2024",  # "market" is no month
+        "BTC junk 2020",
+        "is ETH over 2000",  # a price level, not a year
+        "what is BTC at for 2000 usd",
+        "BTC price over 2000 days",
     ],
 )
 def test_no_window_where_none_is_named(text: str) -> None:
@@ -70,6 +79,14 @@ def test_dated_price_questions_ask_the_price_history_of_that_window(
     assert call.name == PRICE_HISTORY
     assert (call.args["start"], call.args["end"]) == (start, end)
     TABLE[PRICE_HISTORY].args.model_validate(call.args)
+
+
+def test_a_look_back_as_of_a_date_stays_a_look_back() -> None:
+    [call] = plan_turn(
+        "BTC 7-day change as of 2024-03-01", ConversationContext(), today=TODAY
+    ).tool_calls
+    assert call.name == GET_PRICE
+    assert (call.args["period_days"], call.args["as_of"]) == (7, "2024-03-01")
 
 
 def test_an_undated_price_question_still_asks_the_latest_close() -> None:

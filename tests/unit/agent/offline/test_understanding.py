@@ -1,0 +1,84 @@
+"""Questions as people phrase them that the keyword planner answered with the wrong tool:
+several engines at once, concept questions that name a coin, coins outside the catalogue,
+parameters out of range, and passages that do not answer the question."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+
+from agent.offline.compose import compose_offline
+from agent.offline.planner import ConversationContext, plan_turn
+from agent.offline.writers import relevant_hits
+from agent.toolkit import (
+    FORECAST_PRICE,
+    GET_PRICE,
+    NEWS_SENTIMENT,
+    SEARCH_KNOWLEDGE,
+    TECHNICAL_ANALYSIS,
+)
+
+TODAY = date(2025, 3, 15)
+
+
+def tools(question: str, context: ConversationContext | None = None) -> list[str]:
+    plan = plan_turn(question, context or ConversationContext(), today=TODAY)
+    return [call.name for call in plan.tool_calls]
+
+
+@pytest.mark.parametrize(
+    ("question", "expected"),
+    [
+        ("What is the RSI of ETH and is the news mood bullish?", {TECHNICAL_ANALYSIS, NEWS_SENTIMENT}),
+        ("price and news for SOL", {GET_PRICE, NEWS_SENTIMENT}),
+        ("forecast BTC and show me the chart", {FORECAST_PRICE, TECHNICAL_ANALYSIS}),
+        ("full analysis of BTC", {GET_PRICE, TECHNICAL_ANALYSIS, FORECAST_PRICE, NEWS_SENTIMENT}),
+        ("give me an overview of solana", {GET_PRICE, TECHNICAL_ANALYSIS, FORECAST_PRICE, NEWS_SENTIMENT}),
+    ],
+)  # fmt: skip
+def test_several_engines_asked_at_once_all_run(question: str, expected: set[str]) -> None:
+    assert set(tools(question)) == expected
+
+
+def test_one_engine_asked_runs_one() -> None:
+    assert tools("is the news bullish on BTC") == [NEWS_SENTIMENT]
+    assert tools("BTC price target") == [FORECAST_PRICE]
+    assert tools("how accurate were your BTC forecasts?") == ["forecast_accuracy"]
+
+
+@pytest.mark.parametrize(
+    "question",
+    ["how do bitcoin halvings affect the price?", "what happens to ETH at the merge?",
+     "how does ethereum's proof of stake work?"],
+)  # fmt: skip
+def test_concept_questions_naming_a_coin_search_the_knowledge_base(question: str) -> None:
+    assert tools(question)[0] == SEARCH_KNOWLEDGE
+
+
+def test_a_coin_outside_the_catalogue_is_said_with_the_ones_covered() -> None:
+    context = ConversationContext(last_symbols=["BTC-USD"], last_intent="forecast")
+    plan = plan_turn("forecast PEPE", context, today=TODAY)
+    assert plan.tool_calls == [] and plan.unknown_symbols == ["PEPE"]  # not BTC from the thread
+    answer = compose_offline(plan, [], plan.notes)
+    assert "I don't cover PEPE" in answer and "BTC, ETH, SOL" in answer
+    mixed = plan_turn("price of BTC and $WIF", ConversationContext(), today=TODAY)
+    assert [c.name for c in mixed.tool_calls] == [GET_PRICE]
+    assert any("WIF" in note for note in mixed.notes)
+
+
+def test_a_negative_horizon_is_said_not_silently_made_positive() -> None:
+    plan = plan_turn("forecast BTC for -5 days", ConversationContext(), today=TODAY)
+    assert plan.horizon_days == 1
+    assert plan.notes == [
+        "forecast horizon of -5 days is outside the supported 1 to 30 days; using 1"
+    ]
+
+
+def test_a_passage_that_does_not_answer_the_question_is_not_quoted() -> None:
+    doge = {"title": "Dogecoin (DOGE)", "section": "History", "source": "corpus/coins/doge.md",
+            "text": "Dogecoin started in 2013 as a joke about a Shiba Inu meme.", "score": 0.4}  # fmt: skip
+    stake = {"title": "Ethereum (ETH)", "section": "Consensus", "source": "corpus/coins/eth.md",
+             "text": "The Merge switched Ethereum to proof of stake.", "score": 0.4}  # fmt: skip
+    assert relevant_hits("weather in paris", [doge]) == []
+    assert relevant_hits("ethereum proof of stake", [doge, stake]) == [stake]
