@@ -70,8 +70,8 @@ def _engine_calls(plan: Plan, kind: str, symbol: str) -> list[PlannedCall]:
         return [_price(plan, symbol)]
     if kind == "technical":
         return [_technical(plan, symbol)]
-    if kind == "compare":
-        return [_price(plan, symbol), _technical(plan, symbol)]
+    if kind == "compare":  # on the engines asked, else on price and the technical picture
+        return [] if plan.also else [_price(plan, symbol), _technical(plan, symbol)]
     if kind == "advice":
         sentiment = PlannedCall(name=names.NEWS_SENTIMENT, args={"symbol": symbol})
         return [_price(plan, symbol), _technical(plan, symbol), _forecast(plan, symbol), sentiment]

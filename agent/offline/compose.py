@@ -82,7 +82,9 @@ def compose_offline(plan: Plan, results: list[ToolRun], notes: list[str]) -> str
         )
     elif plan.intent == "unknown":
         parts.append("I'm not sure what you're asking.\n\n" + CAPABILITIES)
-    elif plan.intent == "compare":
+    elif plan.intent == "not_yet":
+        parts.append(f"I can't answer that yet: {plan.concept}.\n\n{CAPABILITIES}")
+    elif plan.intent == "compare" and not plan.also:
         parts += _compare(done)
     else:
         if plan.intent == "advice":

@@ -19,10 +19,38 @@ Intent = Literal[
     "explain",
     "help",
     "smalltalk",
+    "not_yet",
     "unknown",
 ]
 
 # Intents that only make sense about a coin; without one the planner asks which.
+# Questions with no tool yet: each says plainly what the assistant cannot answer.
+NOT_YET: tuple[tuple[str, str], ...] = (
+    (
+        r"\b(last|recently) (trained|retrained|updated)\b|\bwhen (was|were) .*\b(trained|retrained)\b"
+        r"|\bmodel age\b",
+        "when a model was trained is not something I look up in chat; `crypto-assistant models "
+        "list` and GET /model-metrics/{symbol} show every version with its training time",
+    ),
+    (
+        r"\bbacktest\w*\b|\b(has|did|does|would) (the |this |that |an? )?\w* ?(signal|rule|indicator|"
+        r"strategy|crossover|cross)s? (work|worked|pay|paid)\b|\b(signal|rule|strategy)\b.*\b(in the "
+        r"past|historically|track record)\b",
+        "how a signal or strategy did in the past needs a backtest, which I cannot run yet",
+    ),
+    (
+        r"\bhow (far|much) (could|can|might|may|will|would)\b.*\b(move|swing|drop|fall|rise|go)\b"
+        r"|\bvolatility\b|\bexpected (move|range)\b|\bvalue at risk\b|\bvar\b",
+        "a volatility or risk forecast (how far a coin could move) is not one of my tools yet",
+    ),
+)
+# "and the day before?": the last window of a price question, moved by this many days
+SHIFTS: tuple[tuple[str, int], ...] = (
+    (r"\b(the )?day (before|earlier)\b|\bprevious day\b|\bday prior\b", -1),
+    (r"\b(the )?day (after|later)\b|\bnext day\b|\bfollowing day\b", 1),
+    (r"\b(the |a )?week (before|earlier)\b|\bprevious week\b", -7),
+    (r"\b(the |a )?week (after|later)\b|\bfollowing week\b", 7),
+)
 # Words that ask for an engine besides the turn's main intent ("RSI and the forecast", "price
 # and news"): narrower than the intent patterns, so that "bullish news" asks no chart.
 SECONDARY_CUES: tuple[tuple[Intent, str], ...] = (
@@ -52,6 +80,10 @@ INTENT_PATTERNS: tuple[tuple[Intent, tuple[str, ...]], ...] = (
             r"\bhow did (your|the) (forecast|prediction)s?\b",
             r"\b(were|was) you (right|wrong|correct)\b",
             r"\bpast (forecast|prediction)s\b",
+            # the model against "no change": its skill, asked in plain words
+            r"\b(no change|naive|random walk|baseline)\b",
+            r"\b(model|forecast)s? (any good|reliable|useful|worth (anything|it))\b",
+            r"\bis (the|that|this|your) (model|forecast)\b.*\b(good|reliable|useful|skill\w*)\b",
         ),
     ),
     (

@@ -24,12 +24,14 @@ from agent.offline.intents import (
     INDICATOR_TITLES,
     INTENT_PATTERNS,
     NOT_A_DEFINITION,
+    NOT_YET,
     SECONDARY_CUES,
     SYMBOL_INTENTS,
     WHY_PATTERN,
     Intent,
 )
 from agent.offline.unknown_coins import extract_unknown_coins
+from agent.offline.windows import asked_window, shift_days
 from knowledge.market.symbols import find_coin
 
 HORIZON_MIN, HORIZON_MAX = 1, 30
@@ -50,6 +52,7 @@ class ConversationContext(BaseModel):
     last_indicators: list[str] = Field(default_factory=list)
     last_horizon_days: int | None = None
     last_period_days: int | None = None
+    last_window: DateWindow | None = None  # the past days the last price question was about
     turn: int = 0
 
 
@@ -92,6 +95,7 @@ class Plan(BaseModel):
             ),
             last_horizon_days=self.horizon_days or previous.last_horizon_days,
             last_period_days=self.period_days or previous.last_period_days,
+            last_window=self.window if self.intent == "price" else None,
             turn=previous.turn + 1,
         )
 
@@ -138,6 +142,10 @@ def _definition_subject(lowered: str, ents: Entities, context: ConversationConte
 
 def _classify(lowered: str, ents: Entities, context: ConversationContext) -> tuple[Intent, bool]:
     """The turn's intent and whether it was borrowed from the previous turn."""
+    if _not_yet(lowered):
+        return "not_yet", False
+    if shift_days(lowered) and context.last_window is not None and ents.window is None:
+        return "price", True  # "and the day before?"
     if re.match(WHY_PATTERN, lowered) and not ents.symbols:
         return "explain", True
     if _matches(EXPLAIN_PATTERNS, lowered) or _definition_subject(lowered, ents, context):
@@ -176,8 +184,20 @@ def _explain_subject(lowered: str, ents: Entities) -> str:
     return " ".join(stripped.split()) or lowered.strip(" ?!.")
 
 
+def _not_yet(lowered: str) -> str | None:
+    """What the assistant cannot answer yet, when the question asks for it."""
+    return next((what for pattern, what in NOT_YET if re.search(pattern, lowered)), None)
+
+
 def _also(lowered: str, ents: Entities, intent: Intent) -> list[Intent]:
-    """The engines a question asks besides its main intent, in the tool table's order."""
+    """The engines a question asks besides its main intent, in the tool table's order (for a
+    comparison, the engines to compare the coins on: "compare the news mood of BTC and ETH")."""
+    if intent == "compare":
+        return [
+            k
+            for k, cue in SECONDARY_CUES
+            if k in ("forecast", "sentiment") and re.search(cue, lowered)
+        ]
     if intent not in ENGINE_INTENTS:
         return []
     asked = {kind for kind, cue in SECONDARY_CUES if re.search(cue, lowered)}
@@ -186,14 +206,6 @@ def _also(lowered: str, ents: Entities, intent: Intent) -> list[Intent]:
     if ents.horizon_days is not None:
         asked.add("forecast")
     return [kind for kind, _ in SECONDARY_CUES if kind in asked and kind != intent]
-
-
-def _day_window(ents: Entities) -> DateWindow | None:
-    """A lone date is the window of that day, unless a look-back is asked as of it ("the 7-day
-    change as of 2024-03-01")."""
-    if ents.as_of is None or ents.period_days is not None or ents.duration_days is not None:
-        return None
-    return DateWindow(ents.as_of, ents.as_of)
 
 
 def _why_concept(context: ConversationContext) -> str | None:
@@ -223,6 +235,8 @@ def plan_turn(text: str, context: ConversationContext, *, today: date | None = N
         missing = [] if concept else ["concept"]
     else:
         concept = _explain_subject(lowered, ents) if intent == "explain" else None
+    if intent == "not_yet":
+        concept = _not_yet(lowered)
     unknown = extract_unknown_coins(text) if intent in SYMBOL_INTENTS else []
     if unknown and symbols:
         notes.append(f"I have no data on {', '.join(unknown)}, so the answer leaves it out")
@@ -270,7 +284,9 @@ def plan_turn(text: str, context: ConversationContext, *, today: date | None = N
         also=also,
         unknown_symbols=unknown,
         as_of=ents.as_of,
-        window=ents.window or _day_window(ents),
+        window=asked_window(ents, context.last_window, lowered, carry)
+        if intent == "price"
+        else None,
         concept=concept,
         is_followup=used_context or (carry and same_thread),
         missing=missing,

@@ -82,3 +82,54 @@ def test_a_passage_that_does_not_answer_the_question_is_not_quoted() -> None:
              "text": "The Merge switched Ethereum to proof of stake.", "score": 0.4}  # fmt: skip
     assert relevant_hits("weather in paris", [doge]) == []
     assert relevant_hits("ethereum proof of stake", [doge, stake]) == [stake]
+
+
+def thread(*questions: str) -> list[list[tuple[str, dict[str, object]]]]:
+    """The calls of each turn of a conversation, the context carried between them."""
+    context, turns = ConversationContext(), []
+    for question in questions:
+        plan = plan_turn(question, context, today=TODAY)
+        context = plan.updated_context(context)
+        turns.append([(call.name, call.args) for call in plan.tool_calls])
+    return turns
+
+
+def test_after_a_forecast_the_model_against_no_change_is_its_track_record() -> None:
+    turns = thread("forecast ETH for next week", "how does that compare to no change?")
+    assert turns[1] == [("forecast_accuracy", {"symbol": "ETH-USD", "period_days": 30})]
+    turns = thread("forecast BTC", "is the model any good?")
+    assert turns[1][0][0] == "forecast_accuracy"
+
+
+def test_the_day_before_moves_the_last_window_and_a_new_coin_keeps_it() -> None:
+    turns = thread("What was the price of ETH on 2024-03-01?", "and the day before?", "and BTC?")
+    windows = [(args["symbol"], args["start"], args["end"]) for [(_, args)] in turns]
+    assert windows == [
+        ("ETH-USD", "2024-03-01", "2024-03-01"),
+        ("ETH-USD", "2024-02-29", "2024-02-29"),
+        ("BTC-USD", "2024-02-29", "2024-02-29"),
+    ]
+
+
+@pytest.mark.parametrize(
+    ("question", "says"),
+    [
+        ("when were the models last trained?", "models list"),
+        ("how far could BTC move this week?", "volatility"),
+        ("has the RSI signal worked in the past for ETH?", "backtest"),
+    ],
+)
+def test_a_question_with_no_tool_yet_is_said_plainly(question: str, says: str) -> None:
+    """Before, these were answered with a price quote or an indicator reading."""
+    plan = plan_turn(question, ConversationContext(), today=TODAY)
+    assert plan.intent == "not_yet" and plan.tool_calls == []
+    answer = compose_offline(plan, [], plan.notes)
+    assert answer.startswith("I can't answer that yet") and says in answer
+
+
+def test_a_comparison_of_the_news_mood_compares_the_news_mood() -> None:
+    [calls] = thread("compare the news mood of BTC and ETH")
+    assert calls == [
+        (NEWS_SENTIMENT, {"symbol": "BTC-USD"}),
+        (NEWS_SENTIMENT, {"symbol": "ETH-USD"}),
+    ]
