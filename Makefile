@@ -51,6 +51,7 @@ bench: system-deps setup
 	$(BIN)/python benchmarks/bench_technical_panel.py
 	$(BIN)/python benchmarks/bench_technical_api.py
 	$(BIN)/python benchmarks/bench_chat_offline.py
+	$(BIN)/python benchmarks/bench_routing.py
 	$(BIN)/python benchmarks/bench_chat_concurrency.py
 	$(BIN)/python benchmarks/bench_forecast.py
 	$(BIN)/python benchmarks/bench_sentiment.py

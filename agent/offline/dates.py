@@ -39,6 +39,7 @@ _WHOLE_YEAR = (
         rf"\b(?:in|during|throughout|across|of)\s+(?:the\s+year\s+)?{_YEAR}\b(?!-\d){_NOT_AMOUNT}"
     ),
     re.compile(rf"\b{_YEAR}(?:'s|’s)\b"),
+    re.compile(rf"\b(?:for|over)\s+the\s+(?:whole\s+|full\s+)?year\s+{_YEAR}\b"),
     re.compile(rf"\bthe\s+{_YEAR}\s+(?:high|low|range|peak|bottom|top|price)"),
 )
 _YEARS = re.compile(

@@ -117,5 +117,11 @@ NOT_TICKERS = frozenset(
         "WHO",
         "ME",
         "MY",
+        "MAE",
+        "MAPE",
+        "RMSE",
+        "MSE",
+        "VAR",
+        "MDD",
     ]
 )

@@ -35,12 +35,13 @@ NOT_YET: tuple[tuple[str, str], ...] = (
     (
         r"\bbacktest\w*\b|\b(has|did|does|would) (the |this |that |an? )?\w* ?(signal|rule|indicator|"
         r"strategy|crossover|cross)s? (work|worked|pay|paid)\b|\b(signal|rule|strategy)\b.*\b(in the "
-        r"past|historically|track record)\b",
+        r"past|historically|track record)\b|\b(pay|paid) off\b|\bmade money\b|\bwould i have\b",
         "how a signal or strategy did in the past needs a backtest, which I cannot run yet",
     ),
     (
         r"\bhow (far|much) (could|can|might|may|will|would)\b.*\b(move|swing|drop|fall|rise|go)\b"
-        r"|\bvolatility\b|\bexpected (move|range)\b|\bvalue at risk\b|\bvar\b",
+        r"|\bvolatil\w*\b|\bexpected (daily )?(move|range)\b|\bvalue at risk\b|\bvar\b"
+        r"|\bstandard deviation\b",
         "a volatility or risk forecast (how far a coin could move) is not one of my tools yet",
     ),
 )
@@ -54,7 +55,10 @@ SHIFTS: tuple[tuple[str, int], ...] = (
 # Words that ask for an engine besides the turn's main intent ("RSI and the forecast", "price
 # and news"): narrower than the intent patterns, so that "bullish news" asks no chart.
 SECONDARY_CUES: tuple[tuple[Intent, str], ...] = (
-    ("price", r"\b(prices?(?! target)|quote|how much|trading at)\b"),
+    (
+        "price",
+        r"\b(prices?(?! (target|prediction|forecast|projection|outlook|in \w+ \w+))|quote|how much|trading at)\b",
+    ),
     (
         "technical",
         r"\b(technicals?|ta|indicators?|charts?|signals?|over(sold|bought)|support|resistance)\b",
@@ -82,6 +86,11 @@ INTENT_PATTERNS: tuple[tuple[Intent, tuple[str, ...]], ...] = (
             r"\bpast (forecast|prediction)s\b",
             # the model against "no change": its skill, asked in plain words
             r"\b(no change|naive|random walk|baseline)\b",
+            r"\b(mae|mape|rmse|mse|errors?)\b.*\b(forecast|prediction)s?\b",
+            r"\b(predictions?|forecasts?|calls?) (were |was )?(right|correct|wrong)\b",
+            r"\bbetter than (just )?(guess\w*|chance|a coin flip)\b",
+            r"\btrust\b.*\b(forecast|prediction|model)s?\b",
+            r"\bhow (good|reliable) (has|have|is|was|were)\b",
             r"\b(model|forecast)s? (any good|reliable|useful|worth (anything|it))\b",
             r"\bis (the|that|this|your) (model|forecast)\b.*\b(good|reliable|useful|skill\w*)\b",
         ),
@@ -112,6 +121,8 @@ INTENT_PATTERNS: tuple[tuple[Intent, tuple[str, ...]], ...] = (
             r"\b(your|overall) (view|take|opinion|outlook|verdict)\b",
             r"\bwhat do you (think|reckon)\b",
             r"\boutlook\b",
+            r"\b(is|are) \w+ a (good )?(buy|sell)\b|\ba (good )?buy\b",
+            r"\bbuy or (wait|not)\b|\bwhat would you do\b",
             # a request for everything at once: every engine, as for "should I buy?"
             r"\b(full|complete|whole|in-depth|deep|thorough|detailed|overall)\s+"
             r"(analysis|picture|review|rundown|breakdown|report|dive|look)\b",
@@ -130,6 +141,9 @@ INTENT_PATTERNS: tuple[tuple[Intent, tuple[str, ...]], ...] = (
             r"\bwill\b.*\b(be|go|hit|reach|rise|fall|drop|climb|crash|end up|trade|close)\b",
             r"\b(going to|gonna)\b",
             r"\bwhere .* head(ed|ing)\b",
+            # "ETH price in 6 months": a price at a future time
+            r"\b(price|worth|be|trade)\s+in\s+(\d+|a|an|one|two|three|four|five|six|ten)\s+"
+            r"(days?|weeks?|months?)\b",
         ),
     ),
     (
@@ -140,7 +154,7 @@ INTENT_PATTERNS: tuple[tuple[Intent, tuple[str, ...]], ...] = (
             r"\bnews\b",
             r"\bheadlines?\b",
             r"\bpeople (saying|think|feel)\b",
-            r"\b(twitter|reddit|social media|buzz|hype|vibes?)\b",
+            r"\b(twitter|reddit|social media|buzz|hype|vibes?|fud|fomo)\b",
             r"\bfear and greed\b",
             r"\bfeeling (about|on)\b",
         ),
@@ -162,6 +176,9 @@ INTENT_PATTERNS: tuple[tuple[Intent, tuple[str, ...]], ...] = (
             r"\b(golden|death) cross\b",
             r"\bdivergence\b",
             r"\bsetup\b",
+            r"\b(down|up)trend\b|\bkey levels?\b",
+            r"\b\d+[- ]?(day|d|week|w)?\s*(ma|sma|ema|moving averages?)\b",
+            r"\b(above|below|under|over) (its|the) .*\b(ma|average|averages)\b",
         ),
     ),
     (
@@ -215,7 +232,8 @@ INTENT_PATTERNS: tuple[tuple[Intent, tuple[str, ...]], ...] = (
 EXPLAIN_PATTERNS: tuple[str, ...] = (
     r"\bexplain\w*\b",
     r"\bdefin(e|ition)\b",
-    r"\bmeaning of\b",
+    r"\bmeaning( of)?\b",
+    r"\bwhat means\b|\bwhat (is|are) (it|they|that) exactly\b",
     r"\bwhat does\b.*\bmean\b",
     r"\bhow (does|do)\b.*\bwork\b",
     # how a mechanism acts: "how do halvings affect the price?", "what happens at a halving?"
@@ -310,6 +328,9 @@ SYMBOL_CUES: frozenset[str] = frozenset(
         "predict", "prediction", "sentiment", "buy", "sell", "hold", "holding", "rsi", "macd",
         "technical", "ta", "vs", "versus", "compare", "oversold", "overbought", "staking",
         "analysis", "outlook", "bullish", "bearish", "pump", "dump", "trading", "rally",
+        "news", "mood", "at", "worth", "forecasts", "predictions", "chart", "high", "low",
+        "moved", "levels", "track", "model", "signal", "signals", "support", "resistance",
+        "trend", "range", "close", "closed", "technicals",
     }
 )  # fmt: skip
 

@@ -237,7 +237,9 @@ def plan_turn(text: str, context: ConversationContext, *, today: date | None = N
         concept = _explain_subject(lowered, ents) if intent == "explain" else None
     if intent == "not_yet":
         concept = _not_yet(lowered)
-    unknown = extract_unknown_coins(text) if intent in SYMBOL_INTENTS else []
+    unknown = extract_unknown_coins(text) if intent in SYMBOL_INTENTS or ents.indicators else []
+    if unknown and not symbols and intent == "explain" and ents.indicators:
+        intent = "technical"  # "what's the RSI on FLOKI": a reading of a coin not covered
     if unknown and symbols:
         notes.append(f"I have no data on {', '.join(unknown)}, so the answer leaves it out")
     if intent in SYMBOL_INTENTS:
