@@ -17,7 +17,7 @@ from pydantic import BaseModel, Field
 
 from agent.graph.state import ToolRun
 from agent.offline.entities import extract_entities
-from agent.offline.intents import SECONDARY_CUES
+from agent.offline.intents import INTENT_PATTERNS, SECONDARY_CUES
 from agent.toolkit import FORECAST_PRICE, PRICE_HISTORY, TABLE
 
 ENGINE_WORDS = {
@@ -27,6 +27,7 @@ ENGINE_WORDS = {
     "sentiment": "the news mood",
 }
 HORIZON_RANGE = "a forecast horizon must be 1 to 30 days"
+ACCURACY_PATTERNS = dict(INTENT_PATTERNS)["accuracy"]
 
 
 class FitVerdict(BaseModel):
@@ -44,6 +45,8 @@ def _asked(question: str, today: date | None) -> dict[str, Any]:
     engines = {kind for kind, cue in SECONDARY_CUES if re.search(cue, lowered)}
     if ents.indicators:
         engines.add("technical")
+    if any(re.search(pattern, lowered) for pattern in ACCURACY_PATTERNS):
+        engines -= {"forecast", "price"}  # a track-record question names forecasts and prices
     window = ents.window
     when = None
     if window is not None:

@@ -76,3 +76,12 @@ def test_concept_questions_and_turns_without_tools_are_not_second_guessed() -> N
     search = [run(SEARCH_KNOWLEDGE, query="proof of stake")]
     assert check_fit("how does ethereum's proof of stake work?", search, "a", today=TODAY).fit
     assert check_fit("what is RSI?", [], "I can help with...", today=TODAY).fit
+
+
+def test_a_track_record_question_asks_no_new_forecast() -> None:
+    calls = [run("forecast_accuracy", symbol="BTC-USD", period_days=30)]
+    for question in (
+        "how accurate are your BTC forecasts?",
+        "Has your BTC model beaten a naive forecast?",
+    ):
+        assert check_fit(question, calls, "answer", today=TODAY).fit, question
