@@ -67,6 +67,9 @@ SECONDARY_CUES: tuple[tuple[Intent, str], ...] = (
     ("sentiment", r"\b(sentiment|mood|news|headlines?|twitter|reddit|social media|buzz|hype)\b"),
 )
 # an accuracy question names forecasts without asking for one
+# in a track-record question, the words that also ask for the price or a new forecast
+ACCURACY_ALSO_PRICE = r"\b(current|latest|today'?s) price\b|\bprice (and|\+|,)"
+ACCURACY_ALSO_FORECAST = r"\bforecast (and|\+|,|for|\d)|\b(and|\+) (a |the |its )?(new )?forecast\b"
 ENGINE_INTENTS = frozenset({"price", "technical", "forecast", "sentiment"})
 SYMBOL_INTENTS: frozenset[str] = frozenset(
     {"price", "technical", "advice", "compare", "forecast", "accuracy", "sentiment"}

@@ -17,6 +17,8 @@ from agent.offline.calls import DEFAULT_INTERVAL, PlannedCall, plan_calls
 from agent.offline.dates import DateWindow
 from agent.offline.entities import Entities, extract_entities
 from agent.offline.intents import (
+    ACCURACY_ALSO_FORECAST,
+    ACCURACY_ALSO_PRICE,
     DEFINITION_PATTERN,
     ENGINE_INTENTS,
     EXPLAIN_PATTERNS,
@@ -197,6 +199,18 @@ def _also(lowered: str, ents: Entities, intent: Intent) -> list[Intent]:
             k
             for k, cue in SECONDARY_CUES
             if k in ("forecast", "sentiment") and re.search(cue, lowered)
+        ]
+    if intent == "accuracy":  # names forecasts and prices: only an explicit request adds one
+        kinds = [
+            k
+            for k, cue in SECONDARY_CUES
+            if k in ("technical", "sentiment") and re.search(cue, lowered)
+        ]
+        explicit = {"price": ACCURACY_ALSO_PRICE, "forecast": ACCURACY_ALSO_FORECAST}
+        return [
+            k
+            for k, _ in SECONDARY_CUES
+            if k in kinds or (k in explicit and re.search(explicit[k], lowered))
         ]
     if intent not in ENGINE_INTENTS:
         return []
