@@ -16,8 +16,9 @@ from typing import Any
 from pydantic import BaseModel, Field
 
 from agent.graph.state import ToolRun
+from agent.offline.cues import SECONDARY_CUES
 from agent.offline.entities import extract_entities
-from agent.offline.intents import INTENT_PATTERNS, SECONDARY_CUES
+from agent.offline.intents import INTENT_PATTERNS
 from agent.toolkit import FORECAST_PRICE, PRICE_HISTORY, TABLE
 
 ENGINE_WORDS = {

@@ -24,53 +24,6 @@ Intent = Literal[
 ]
 
 # Intents that only make sense about a coin; without one the planner asks which.
-# Questions with no tool yet: each says plainly what the assistant cannot answer.
-NOT_YET: tuple[tuple[str, str], ...] = (
-    (
-        r"\b(last|recently) (trained|retrained|updated)\b|\bwhen (was|were) .*\b(trained|retrained)\b"
-        r"|\bmodel age\b",
-        "when a model was trained is not something I look up in chat; `crypto-assistant models "
-        "list` and GET /model-metrics/{symbol} show every version with its training time",
-    ),
-    (
-        r"\bbacktest\w*\b|\b(has|did|does|would) (the |this |that |an? )?\w* ?(signal|rule|indicator|"
-        r"strategy|crossover|cross)s? (work|worked|pay|paid)\b|\b(signal|rule|strategy)\b.*\b(in the "
-        r"past|historically|track record)\b|\b(pay|paid) off\b|\bmade money\b|\bwould i have\b",
-        "how a signal or strategy did in the past needs a backtest, which I cannot run yet",
-    ),
-    (
-        r"\bhow (far|much) (could|can|might|may|will|would)\b.*\b(move|swing|drop|fall|rise|go)\b"
-        r"|\bvolatil\w*\b|\bexpected (daily )?(move|range)\b|\bvalue at risk\b|\bvar\b"
-        r"|\bstandard deviation\b",
-        "a volatility or risk forecast (how far a coin could move) is not one of my tools yet",
-    ),
-)
-# "and the day before?": the last window of a price question, moved by this many days
-SHIFTS: tuple[tuple[str, int], ...] = (
-    (r"\b(the )?day (before|earlier)\b|\bprevious day\b|\bday prior\b", -1),
-    (r"\b(the )?day (after|later)\b|\bnext day\b|\bfollowing day\b", 1),
-    (r"\b(the |a )?week (before|earlier)\b|\bprevious week\b", -7),
-    (r"\b(the |a )?week (after|later)\b|\bfollowing week\b", 7),
-)
-# Words that ask for an engine besides the turn's main intent ("RSI and the forecast", "price
-# and news"): narrower than the intent patterns, so that "bullish news" asks no chart.
-SECONDARY_CUES: tuple[tuple[Intent, str], ...] = (
-    (
-        "price",
-        r"\b(prices?(?! (target|prediction|forecast|projection|outlook|in \w+ \w+))|quote|how much|trading at)\b",
-    ),
-    (
-        "technical",
-        r"\b(technicals?|ta|indicators?|charts?|signals?|over(sold|bought)|support|resistance)\b",
-    ),
-    ("forecast", r"\b(forecast\w*|predict\w*|projection|price target|where will)\b"),
-    ("sentiment", r"\b(sentiment|mood|news|headlines?|twitter|reddit|social media|buzz|hype)\b"),
-)
-# an accuracy question names forecasts without asking for one
-# in a track-record question, the words that also ask for the price or a new forecast
-ACCURACY_ALSO_PRICE = r"\b(current|latest|today'?s) price\b|\bprice (and|\+|,)"
-ACCURACY_ALSO_FORECAST = r"\bforecast (and|\+|,|for|\d)|\b(and|\+) (a |the |its )?(new )?forecast\b"
-ENGINE_INTENTS = frozenset({"price", "technical", "forecast", "sentiment"})
 SYMBOL_INTENTS: frozenset[str] = frozenset(
     {"price", "technical", "advice", "compare", "forecast", "accuracy", "sentiment"}
 )

@@ -14,20 +14,16 @@ from datetime import date
 from pydantic import BaseModel, Field
 
 from agent.offline.calls import DEFAULT_INTERVAL, PlannedCall, plan_calls
+from agent.offline.cues import also_asked, not_yet
 from agent.offline.dates import DateWindow
 from agent.offline.entities import Entities, extract_entities
 from agent.offline.intents import (
-    ACCURACY_ALSO_FORECAST,
-    ACCURACY_ALSO_PRICE,
     DEFINITION_PATTERN,
-    ENGINE_INTENTS,
     EXPLAIN_PATTERNS,
     FOLLOWUP_LEAD,
     INDICATOR_TITLES,
     INTENT_PATTERNS,
     NOT_A_DEFINITION,
-    NOT_YET,
-    SECONDARY_CUES,
     SYMBOL_INTENTS,
     WHY_PATTERN,
     Intent,
@@ -144,7 +140,7 @@ def _definition_subject(lowered: str, ents: Entities, context: ConversationConte
 
 def _classify(lowered: str, ents: Entities, context: ConversationContext) -> tuple[Intent, bool]:
     """The turn's intent and whether it was borrowed from the previous turn."""
-    if _not_yet(lowered):
+    if not_yet(lowered):
         return "not_yet", False
     if shift_days(lowered) and context.last_window is not None and ents.window is None:
         return "price", True  # "and the day before?"
@@ -186,42 +182,6 @@ def _explain_subject(lowered: str, ents: Entities) -> str:
     return " ".join(stripped.split()) or lowered.strip(" ?!.")
 
 
-def _not_yet(lowered: str) -> str | None:
-    """What the assistant cannot answer yet, when the question asks for it."""
-    return next((what for pattern, what in NOT_YET if re.search(pattern, lowered)), None)
-
-
-def _also(lowered: str, ents: Entities, intent: Intent) -> list[Intent]:
-    """The engines a question asks besides its main intent, in the tool table's order (for a
-    comparison, the engines to compare the coins on: "compare the news mood of BTC and ETH")."""
-    if intent == "compare":
-        return [
-            k
-            for k, cue in SECONDARY_CUES
-            if k in ("forecast", "sentiment") and re.search(cue, lowered)
-        ]
-    if intent == "accuracy":  # names forecasts and prices: only an explicit request adds one
-        kinds = [
-            k
-            for k, cue in SECONDARY_CUES
-            if k in ("technical", "sentiment") and re.search(cue, lowered)
-        ]
-        explicit = {"price": ACCURACY_ALSO_PRICE, "forecast": ACCURACY_ALSO_FORECAST}
-        return [
-            k
-            for k, _ in SECONDARY_CUES
-            if k in kinds or (k in explicit and re.search(explicit[k], lowered))
-        ]
-    if intent not in ENGINE_INTENTS:
-        return []
-    asked = {kind for kind, cue in SECONDARY_CUES if re.search(cue, lowered)}
-    if ents.indicators:
-        asked.add("technical")
-    if ents.horizon_days is not None:
-        asked.add("forecast")
-    return [kind for kind, _ in SECONDARY_CUES if kind in asked and kind != intent]
-
-
 def _why_concept(context: ConversationContext) -> str | None:
     """What "why?" asks about, given the previous turn's intent and indicators."""
     if context.last_intent in INDICATOR_INTENTS:
@@ -250,7 +210,7 @@ def plan_turn(text: str, context: ConversationContext, *, today: date | None = N
     else:
         concept = _explain_subject(lowered, ents) if intent == "explain" else None
     if intent == "not_yet":
-        concept = _not_yet(lowered)
+        concept = not_yet(lowered)
     unknown = extract_unknown_coins(text) if intent in SYMBOL_INTENTS or ents.indicators else []
     if unknown and not symbols and intent == "explain" and ents.indicators:
         intent = "technical"  # "what's the RSI on FLOKI": a reading of a coin not covered
@@ -264,7 +224,7 @@ def plan_turn(text: str, context: ConversationContext, *, today: date | None = N
         if len(symbols) < wanted:
             missing.append("symbol")
 
-    also = _also(lowered, ents, intent) if symbols else []
+    also = also_asked(lowered, ents, intent) if symbols else []
     interval = None
     if INTERVAL_INTENTS.intersection([intent, *also]) or (intent == "explain" and symbols):
         interval = ents.interval or (context.last_interval if carry or why else None)

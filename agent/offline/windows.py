@@ -6,9 +6,9 @@ from __future__ import annotations
 import re
 from datetime import timedelta
 
+from agent.offline.cues import SHIFTS
 from agent.offline.dates import DateWindow
 from agent.offline.entities import Entities
-from agent.offline.intents import SHIFTS
 
 
 def shift_days(lowered: str) -> int:

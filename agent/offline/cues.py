@@ -1,0 +1,93 @@
+"""Words that change what a turn runs besides its intent: engines asked alongside the main one,
+follow-ups that move a window of days, and questions no tool answers yet."""
+
+from __future__ import annotations
+
+import re
+
+from agent.offline.entities import Entities
+from agent.offline.intents import Intent
+
+# Questions with no tool yet: each says plainly what the assistant cannot answer.
+NOT_YET: tuple[tuple[str, str], ...] = (
+    (
+        r"\b(last|recently) (trained|retrained|updated)\b|\bwhen (was|were) .*\b(trained|retrained)\b"
+        r"|\bmodel age\b",
+        "when a model was trained is not something I look up in chat; `crypto-assistant models "
+        "list` and GET /model-metrics/{symbol} show every version with its training time",
+    ),
+    (
+        r"\bbacktest\w*\b|\b(has|did|does|would) (the |this |that |an? )?\w* ?(signal|rule|indicator|"
+        r"strategy|crossover|cross)s? (work|worked|pay|paid)\b|\b(signal|rule|strategy)\b.*\b(in the "
+        r"past|historically|track record)\b|\b(pay|paid) off\b|\bmade money\b|\bwould i have\b",
+        "how a signal or strategy did in the past needs a backtest, which I cannot run yet",
+    ),
+    (
+        r"\bhow (far|much) (could|can|might|may|will|would)\b.*\b(move|swing|drop|fall|rise|go)\b"
+        r"|\bvolatil\w*\b|\bexpected (daily )?(move|range)\b|\bvalue at risk\b|\bvar\b"
+        r"|\bstandard deviation\b",
+        "a volatility or risk forecast (how far a coin could move) is not one of my tools yet",
+    ),
+)
+# "and the day before?": the last window of a price question, moved by this many days
+SHIFTS: tuple[tuple[str, int], ...] = (
+    (r"\b(the )?day (before|earlier)\b|\bprevious day\b|\bday prior\b", -1),
+    (r"\b(the )?day (after|later)\b|\bnext day\b|\bfollowing day\b", 1),
+    (r"\b(the |a )?week (before|earlier)\b|\bprevious week\b", -7),
+    (r"\b(the |a )?week (after|later)\b|\bfollowing week\b", 7),
+)
+# Words that ask for an engine besides the turn's main intent ("RSI and the forecast", "price
+# and news"): narrower than the intent patterns, so that "bullish news" asks no chart.
+SECONDARY_CUES: tuple[tuple[Intent, str], ...] = (
+    (
+        "price",
+        r"\b(prices?(?! (target|prediction|forecast|projection|outlook|in \w+ \w+))|quote|how much|trading at)\b",
+    ),
+    (
+        "technical",
+        r"\b(technicals?|ta|indicators?|charts?|signals?|over(sold|bought)|support|resistance)\b",
+    ),
+    ("forecast", r"\b(forecast\w*|predict\w*|projection|price target|where will)\b"),
+    ("sentiment", r"\b(sentiment|mood|news|headlines?|twitter|reddit|social media|buzz|hype)\b"),
+)
+# an accuracy question names forecasts without asking for one
+# in a track-record question, the words that also ask for the price or a new forecast
+ACCURACY_ALSO_PRICE = r"\b(current|latest|today'?s) price\b|\bprice (and|\+|,)"
+ACCURACY_ALSO_FORECAST = r"\bforecast (and|\+|,|for|\d)|\b(and|\+) (a |the |its )?(new )?forecast\b"
+ENGINE_INTENTS = frozenset({"price", "technical", "forecast", "sentiment"})
+
+
+def not_yet(lowered: str) -> str | None:
+    """What the assistant cannot answer yet, when the question asks for it."""
+    return next((what for pattern, what in NOT_YET if re.search(pattern, lowered)), None)
+
+
+def also_asked(lowered: str, ents: Entities, intent: Intent) -> list[Intent]:
+    """The engines a question asks besides its main intent, in the tool table's order (for a
+    comparison, the engines to compare the coins on: "compare the news mood of BTC and ETH")."""
+    if intent == "compare":
+        return [
+            k
+            for k, cue in SECONDARY_CUES
+            if k in ("forecast", "sentiment") and re.search(cue, lowered)
+        ]
+    if intent == "accuracy":  # names forecasts and prices: only an explicit request adds one
+        kinds = [
+            k
+            for k, cue in SECONDARY_CUES
+            if k in ("technical", "sentiment") and re.search(cue, lowered)
+        ]
+        explicit = {"price": ACCURACY_ALSO_PRICE, "forecast": ACCURACY_ALSO_FORECAST}
+        return [
+            k
+            for k, _ in SECONDARY_CUES
+            if k in kinds or (k in explicit and re.search(explicit[k], lowered))
+        ]
+    if intent not in ENGINE_INTENTS:
+        return []
+    asked = {kind for kind, cue in SECONDARY_CUES if re.search(cue, lowered)}
+    if ents.indicators:
+        asked.add("technical")
+    if ents.horizon_days is not None:
+        asked.add("forecast")
+    return [kind for kind, _ in SECONDARY_CUES if kind in asked and kind != intent]
