@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING, Any
 
 import psycopg
@@ -77,3 +77,14 @@ def timed(call: Callable[[], Any]) -> tuple[Any, float]:
     began = time.monotonic()
     res = call()
     return res, time.monotonic() - began
+
+
+def api_routes(routes: list[Any]) -> Iterator[Any]:
+    """Every FastAPI route of an app, also those of included routers."""
+    from fastapi.routing import APIRoute
+
+    for route in routes:
+        if isinstance(route, APIRoute):
+            yield route
+        elif hasattr(route, "original_router"):  # FastAPI's included routers
+            yield from api_routes(route.original_router.routes)

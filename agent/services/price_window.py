@@ -8,19 +8,18 @@ part covered with a note saying which part that is.
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime
 from typing import Any
 
 import anyio
 
 from agent.errors import InvalidRequestError, NotFoundError, no_data_error
 from agent.services.market import MarketService
-from knowledge.as_of import as_of_instant, start_instant
+from knowledge.as_of import BAR_LENGTH, as_of_instant, start_instant
 from knowledge.market.repository import Interval
 from knowledge.market.symbols import resolve
 
 MAX_WINDOW_DAYS = 3660
-BAR_LENGTH = {"1d": timedelta(days=1), "1h": timedelta(hours=1)}
 
 
 def _day(moment: datetime, interval: str) -> str:

@@ -18,7 +18,6 @@ from urllib.parse import quote, urlsplit, urlunsplit
 import psycopg
 import pytest
 import redis
-from fastapi.routing import APIRoute
 from fastapi.testclient import TestClient
 
 from agent.core import Services
@@ -32,7 +31,7 @@ from tests.factories import synthetic_bars, write_csv
 from tests.fakes.langsmith_server import FakeLangSmith
 from tests.fakes.openai_server import FakeOpenAI, answer_from_rsi, call_tools, fail, tool_call
 from tests.fakes.telegram_server import FakeTelegram
-from tests.helpers import wait_job
+from tests.helpers import api_routes, wait_job
 from tests.servers import RedisProcess
 
 pytestmark = pytest.mark.integration
@@ -223,16 +222,9 @@ def _admin_routes(app: Any) -> list[tuple[str, str]]:
     def guarded(dependant: Any) -> bool:
         return any(d.call is require_admin or guarded(d) for d in dependant.dependencies)
 
-    def walk(routes: list[Any]) -> Iterator[APIRoute]:
-        for route in routes:
-            if isinstance(route, APIRoute):
-                yield route
-            elif hasattr(route, "original_router"):  # FastAPI's included routers
-                yield from walk(route.original_router.routes)
-
     return [
         (method, route.path)
-        for route in walk(app.routes)
+        for route in api_routes(app.routes)
         if guarded(route.dependant)
         for method in sorted(route.methods or ())
     ]

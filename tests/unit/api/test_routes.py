@@ -2,29 +2,17 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from typing import Any
-
-from fastapi.routing import APIRoute
-
 from agent.settings import load_settings
 from api.main import create_app
+from tests.helpers import api_routes
 
 # not JSON: server-sent events, Prometheus text, Telegram's webhook (answered with an empty 200)
 NOT_JSON = {"/chat/stream", "/metrics", "/telegram/webhook"}
 
 
-def _routes(routes: list[Any]) -> Iterator[APIRoute]:
-    for route in routes:
-        if isinstance(route, APIRoute):
-            yield route
-        elif hasattr(route, "original_router"):  # FastAPI's included routers
-            yield from _routes(route.original_router.routes)
-
-
 def test_every_json_route_has_a_response_model() -> None:
     app = create_app(load_settings(_env_file=None))
-    documented = [r for r in _routes(app.routes) if r.include_in_schema]
+    documented = [r for r in api_routes(app.routes) if r.include_in_schema]
     assert len(documented) > 15
     missing = sorted(r.path for r in documented if r.response_model is None)
     assert set(missing) <= NOT_JSON, missing
