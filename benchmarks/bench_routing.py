@@ -33,8 +33,21 @@ OLD = "09e8b9a"  # the planner before the work on understanding (issue 17)
 
 PLAN_ALL = r"""
 import json, sys, time
+from datetime import date
 from agent.offline.planner import ConversationContext, plan_turn
 rows = [json.loads(line) for line in open(sys.argv[1]) if line.strip()]
+mode = sys.argv[2]
+kwargs = {"today": date(2025, 12, 31)}  # the day the labels' relative dates count from
+if mode == "rules":
+    kwargs["classifier"] = None
+elif mode.endswith(".json"):  # out-of-fold scores for training texts, the shipped head otherwise
+    from agent.offline.classifier import IntentScores, default_classifier
+    oof, shipped = json.load(open(mode)), default_classifier()
+    class OutOfFold:
+        def score(self, text):
+            key = " ".join(text.lower().split())
+            return IntentScores(oof[key]) if key in oof else shipped.score(text)
+    kwargs["classifier"] = OutOfFold()
 threads = {}
 for row in sorted(rows, key=lambda r: (r["thread"], r["turn"])):
     threads.setdefault(row["thread"], []).append(row)
@@ -43,7 +56,7 @@ for turns in threads.values():
     context = ConversationContext()
     for row in turns:
         started = time.perf_counter()
-        plan = plan_turn(row["text"], context)
+        plan = plan_turn(row["text"], context, **kwargs)
         ms = (time.perf_counter() - started) * 1000
         context = plan.updated_context(context)
         calls = [(c.name, c.args) for c in plan.tool_calls]
@@ -57,16 +70,23 @@ for turns in threads.values():
             "window": window,
             "horizon": horizon,
             "ms": ms,
+            "confident": getattr(plan, "confident", True),
         }
 print(json.dumps(out))
 """
 
 
-def plans(root: Path, table: Path) -> dict[str, Any]:
-    """Every turn's plan by the planner of the checkout at `root`."""
+def plans(root: Path, table: Path, mode: str = "legacy") -> dict[str, Any]:
+    """Every turn's plan by the planner of the checkout at `root` (`mode`: "legacy" for a
+    planner without a classifier, "rules" to switch it off, "default" for the shipped head, or
+    a JSON file of out-of-fold scores for training texts)."""
     env = {**os.environ, "PYTHONPATH": str(root)}
     done = subprocess.run(
-        [PYTHON, "-c", PLAN_ALL, str(table)], env=env, cwd=root, capture_output=True, text=True
+        [PYTHON, "-c", PLAN_ALL, str(table), mode],
+        env=env,
+        cwd=root,
+        capture_output=True,
+        text=True,
     )
     if done.returncode != 0:
         sys.exit(f"planning with {root} failed:\n{done.stderr[-2000:]}")
@@ -83,7 +103,8 @@ def canonical(symbol: str) -> str:
 
 def score(row: dict[str, Any], got: dict[str, Any]) -> tuple[bool, bool]:
     """(routed right, entities right) of one turn."""
-    entities = sorted(canonical(c) for c in row["coins"]) == got["coins"]
+    # coins of a turn that calls no coin's tool may be left unlabelled (null)
+    entities = row["coins"] is None or sorted(canonical(c) for c in row["coins"]) == got["coins"]
     if row.get("window"):
         entities = entities and got["window"] == row["window"]
     if row.get("horizon") is not None:
@@ -111,6 +132,12 @@ def main() -> None:
         choices=("train", "heldout"),
         help="list the current planner's misses of a split (tune on train only)",
     )
+    parser.add_argument(
+        "--oof",
+        type=Path,
+        help="out-of-fold scores of training texts (scripts/train_intents.py --oof), so the "
+        "training split is scored by heads that never saw each turn",
+    )
     args = parser.parse_args()
     rows = [json.loads(line) for line in args.table.read_text().splitlines() if line.strip()]
     with tempfile.TemporaryDirectory() as tmp:
@@ -118,7 +145,8 @@ def main() -> None:
         try:
             results = {
                 "old planner": plans(old_root, args.table),
-                "current": plans(ROOT, args.table),
+                "rules only": plans(ROOT, args.table, "rules"),
+                "current": plans(ROOT, args.table, str(args.oof) if args.oof else "default"),
             }
         finally:
             subprocess.run(
@@ -159,11 +187,21 @@ def main() -> None:
             f"entities right {held[1]}/{held[2]} ({100 * held[1] / held[2]:.1f}%); planning "
             f"p50 {ms[len(ms) // 2]:.2f} ms, max {ms[-1]:.2f} ms"
         )
+    for split in ("train", "heldout"):
+        turns = [(row, results["current"][row["id"]]) for row in rows if row["split"] == split]
+        unsure = [(row, got) for row, got in turns if not got["confident"]]
+        sure_right = sum(score(r, g)[0] for r, g in turns if g["confident"])
+        console.print(
+            f"current, {split}: {len(unsure)}/{len(turns)} turns marked unsure "
+            f"({sum(score(r, g)[0] for r, g in unsure)} of them routed right); confident turns "
+            f"routed right {sure_right}/{len(turns) - len(unsure)}"
+        )
     if args.misses:
         for row in rows:
             got = results["current"][row["id"]]
             if row["split"] == args.misses and not score(row, got)[0]:
-                console.print(f"- [{row['class']}] {row['text']!r}: want {row['tools']} "
+                sure = "" if got["confident"] else " (unsure)"
+                console.print(f"- [{row['class']}]{sure} {row['text']!r}: want {row['tools']} "
                               f"{row['coins']} {row.get('window')} {row.get('horizon')}, got {got}")  # fmt: skip
 
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 import threading
 from collections.abc import Sequence
+from functools import lru_cache
 from typing import Any
 
 import numpy as np
@@ -84,3 +85,10 @@ class Embedder:
             show_progress_bar=False,
         )
         return np.asarray(vectors, dtype=np.float32)
+
+
+@lru_cache(maxsize=1)
+def shared_embedder() -> Embedder:
+    """The process's one default embedder, so the store, the sentiment head and the intent
+    classifier load the model once between them."""
+    return Embedder()

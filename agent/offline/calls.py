@@ -29,7 +29,7 @@ class PlannedCall(BaseModel):
 def _price(plan: Plan, symbol: str) -> PlannedCall:
     """A get_price call over the plan's period and interval, as of the asked date; a
     price_history call for a past day or window."""
-    if plan.window is not None and plan.intent == "price":
+    if plan.window is not None:
         window = {"start": plan.window.start.isoformat(), "end": plan.window.end.isoformat()}
         return PlannedCall(
             name=names.PRICE_HISTORY,
@@ -53,7 +53,7 @@ def _technical(plan: Plan, symbol: str) -> PlannedCall:
             "symbol": symbol,
             "interval": plan.interval or DEFAULT_INTERVAL,
             "indicators": list(plan.indicators) or None,
-            "as_of": plan.as_of.isoformat() if plan.as_of else None,
+            "as_of": plan.as_of.isoformat() if plan.as_of and not plan.latest_too else None,
         },
     )
 
@@ -91,6 +91,9 @@ def plan_calls(plan: Plan, why: bool) -> list[PlannedCall]:
     for symbol in plan.symbols:
         for kind in (plan.intent, *plan.also):
             calls += [c for c in _engine_calls(plan, kind, symbol) if c not in calls]
+        if plan.window is not None and plan.latest_too and "price" in (plan.intent, *plan.also):
+            latest = plan.model_copy(update={"window": None, "as_of": None})
+            calls.insert(0, _price(latest, symbol))
     if plan.intent == "explain" and plan.concept:
         calls.append(PlannedCall(name=names.SEARCH_KNOWLEDGE, args={"query": plan.concept}))
         calls += [

@@ -80,6 +80,11 @@ def compose_offline(plan: Plan, results: list[ToolRun], notes: list[str]) -> str
             "Hello! I'm a crypto analysis assistant: every figure I give comes from my tools.\n\n"
             + CAPABILITIES
         )
+    elif plan.intent == "off_topic":
+        parts.append(
+            "That is outside what I cover: I answer questions about crypto markets from my "
+            "tools, and have nothing reliable to say on other subjects.\n\n" + CAPABILITIES
+        )
     elif plan.intent == "unknown":
         parts.append("I'm not sure what you're asking.\n\n" + CAPABILITIES)
     elif plan.intent == "not_yet":

@@ -13,7 +13,16 @@ import re
 from dataclasses import dataclass
 from datetime import date
 
-from agent.offline.intents import MONTHS
+from agent.offline.calendar_phrases import (
+    Mention,
+    ago,
+    holidays,
+    numeric,
+    quarter_or_half,
+    week_of,
+    yearless,
+)
+from agent.offline.lexicon import MONTHS
 
 _MONTH_WORDS = sorted({*MONTHS, *(n.lower() for n in calendar.month_name if n)}, key=len)[::-1]
 _MONTH = r"(?P<mon>" + "|".join(_MONTH_WORDS) + r")\.?(?![a-z])"
@@ -45,6 +54,10 @@ _WHOLE_YEAR = (
 _YEARS = re.compile(
     rf"\b(?:from|between)\s+{_YEAR}\s+(?:to|and|until|through|-)\s+(?P<last>(?:19|20)\d{{2}})\b{_NOT_AMOUNT}"
 )
+# a follow-up that is only a year: "and 2022?", "what about 2021"
+_BARE_YEAR = re.compile(
+    rf"^\s*(?:and|what about|how about|same for|now|ok|then)?\s*(?:in\s+|for\s+)?{_YEAR}\s*[?!.]*\s*$"
+)
 _SINCE_YEAR = re.compile(rf"\bsince\s+{_YEAR}\b{_NOT_AMOUNT}")
 
 
@@ -63,9 +76,10 @@ def _month(parts: dict[str, str | None]) -> int:
     return MONTHS.get(name) or MONTHS.get(name[:3], 0)  # "sept", "march" -> "mar"
 
 
-def _dates(lowered: str) -> list[tuple[int, int, date]]:
-    """Every explicit calendar date with where it stands (start, end), in order."""
-    found: list[tuple[int, int, date]] = []
+def _dates(lowered: str, today: date) -> list[Mention]:
+    """Every calendar date with where it stands (start, end), in order: written in full first,
+    then holidays, numeric dates and days without a year (`agent.offline.calendar_phrases`)."""
+    found: list[Mention] = []
     for regex in _DATES:
         for match in regex.finditer(lowered):
             try:
@@ -74,12 +88,16 @@ def _dates(lowered: str) -> list[tuple[int, int, date]]:
                 continue
             if not any(s <= match.start() < e for s, e, _ in found):
                 found.append((match.start(), match.end(), day))
+    others = [*holidays(lowered, today), *ago(lowered, today), *numeric(lowered)]
+    for start, end, day in [*others, *yearless(lowered, today)]:
+        if not any(s < end and start < e for s, e, _ in found):
+            found.append((start, end, day))
     return sorted(found)
 
 
-def extract_as_of(text: str) -> date | None:
-    """The first explicit calendar date of a message."""
-    found = _dates(text.lower())
+def extract_as_of(text: str, today: date | None = None) -> date | None:
+    """The first calendar date of a message (`today` resolves "last christmas", "march 3rd")."""
+    found = _dates(text.lower(), today or date.today())
     return found[0][2] if found else None
 
 
@@ -116,12 +134,18 @@ def _months(lowered: str) -> DateWindow | None:
 def extract_window(text: str, today: date) -> DateWindow | None:
     """The window of days a message asks about, if it names one (a lone date is not one)."""
     lowered = text.lower()
-    found = _dates(lowered)
+    found = _dates(lowered, today)
     if len(found) >= 2 and _joined(lowered, found[0][:2], found[1][:2]):
         first, second = sorted((found[0][2], found[1][2]))
         return DateWindow(first, second)
+    week = week_of(lowered, found)
+    if week is not None:
+        return DateWindow(*week)
     if found:
         return None  # one calendar day: `as_of`
+    quarter = quarter_or_half(lowered, today)
+    if quarter is not None:
+        return DateWindow(*quarter)
     months = _months(lowered)
     if months is not None:
         return months
@@ -129,7 +153,7 @@ def extract_window(text: str, today: date) -> DateWindow | None:
     if match:
         first_year, last_year = sorted((int(match["year"]), int(match["last"])))
         return DateWindow(date(first_year, 1, 1), date(last_year, 12, 31))
-    for regex in _WHOLE_YEAR:
+    for regex in (*_WHOLE_YEAR, _BARE_YEAR):
         match = regex.search(lowered)
         if match:
             year = int(match["year"])

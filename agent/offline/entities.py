@@ -6,20 +6,17 @@ for the turn (a bare "14 days" is a forecast horizon for a forecast and a period
 
 from __future__ import annotations
 
-import difflib
 import re
 from dataclasses import dataclass, field
 from datetime import date
 
+from agent.offline.calendar_phrases import without_dated_years
 from agent.offline.dates import DateWindow, extract_as_of, extract_window
-from agent.offline.intents import (
+from agent.offline.intents import CONCEPTS, FOLLOWUP_LEAD, INDICATOR_PATTERNS, INDICATOR_TITLES
+from agent.offline.lexicon import (
     AMBIGUOUS_ALIASES,
-    CONCEPTS,
     DETERMINERS,
-    FOLLOWUP_LEAD,
     FUZZY_BLOCKLIST,
-    INDICATOR_PATTERNS,
-    INDICATOR_TITLES,
     NUMBER_WORDS,
     STRICT_ALIASES,
     SYMBOL_CUES,
@@ -53,7 +50,7 @@ def extract_entities(text: str, *, today: date | None = None) -> Entities:
         horizon_days=horizon,
         duration_days=duration,
         indicators=extract_indicators(text),
-        as_of=extract_as_of(text),
+        as_of=extract_as_of(text, today),
         window=extract_window(text, today),
         concept=find_concept(text),
     )
@@ -62,6 +59,7 @@ def extract_entities(text: str, *, today: date | None = None) -> Entities:
 # ---------------------------------------------------------------- coins
 
 _TOKEN = re.compile(r"\$?[A-Za-z][A-Za-z0-9]*(?:-[Uu][Ss][Dd])?(?:['’][sS])?")
+FUZZY_SIMILARITY = 0.85  # Jaro-Winkler, which weighs the first letters most
 _CONNECTORS = frozenset({"and", "or", "vs", "versus", "with", "against", "to"})
 _MULTIWORD = {a: c for c in CATALOGUE for a in c.aliases if " " in a}
 _FUZZY_TARGETS: dict[str, Coin] = {
@@ -103,9 +101,15 @@ def _lookup(word: str) -> Coin | None:
             return coin
     if len(word) < 4 or not word.isalpha() or word in FUZZY_BLOCKLIST:
         return None
-    for candidate in difflib.get_close_matches(word, list(_FUZZY_TARGETS), n=3, cutoff=0.8):
-        if candidate[0] == word[0]:
-            return _FUZZY_TARGETS[candidate]
+    from rapidfuzz.distance import OSA, JaroWinkler
+
+    best = max(_FUZZY_TARGETS, key=lambda key: JaroWinkler.normalized_similarity(word, key))
+    close = JaroWinkler.normalized_similarity(word, best) >= FUZZY_SIMILARITY
+    # "etherium", "solona", "cardona", "bitcoim": same first letter, one edit (a swap of two
+    # letters counts as one) for short names, two for longer ones
+    edits = OSA.distance(word, best)
+    if close and best[0] == word[0] and edits <= (1 if len(best) <= 6 else 2):
+        return _FUZZY_TARGETS[best]
     return None
 
 
@@ -118,14 +122,15 @@ def _accept_ambiguous(index: int, toks: list[_Token], coins: dict[int, str], tex
     after a determiner ("a link", "this dot"). "etc" needs capitals (or a cashtag).
     """
     tok = toks[index]
-    if index > 0 and toks[index - 1].word in DETERMINERS:
-        return False
     shouting = not any(ch.islower() for ch in text)
     if tok.raw.isupper() and not shouting:
-        return True
+        return True  # "your LINK forecasts"
     if tok.word in STRICT_ALIASES:
         return False
-    nearby = [t.word for t in toks[max(0, index - 2) : index] + toks[index + 1 : index + 3]]
+    after = [t.word for t in toks[index + 1 : index + 3]]
+    if index > 0 and toks[index - 1].word in DETERMINERS:
+        return any(word in SYMBOL_CUES for word in after)  # "your sol predictions", not "a link"
+    nearby = [t.word for t in toks[max(0, index - 2) : index]] + after
     if any(word in SYMBOL_CUES for word in nearby):
         return True
     for step in (-1, 1):
@@ -135,11 +140,13 @@ def _accept_ambiguous(index: int, toks: list[_Token], coins: dict[int, str], tex
         in_range = 0 <= near < len(toks) and 0 <= far < len(toks)
         if in_range and toks[near].word in _CONNECTORS and far in coins:
             return True
-    return bool(re.match(FOLLOWUP_LEAD, text.lower())) and len(toks) <= 4 and index == len(toks) - 1
+    return bool(re.match(FOLLOWUP_LEAD, text.lower()))  # "and where was atom a year ago?"
 
 
-def extract_symbols(text: str) -> list[str]:
-    """Yahoo symbols of the coins a message names, in order of first mention, without repeats."""
+def extract_symbols(text: str, *, lenient: bool = False) -> list[str]:
+    """Yahoo symbols of the coins a message names, in order of first mention, without repeats
+    (`lenient`: a question that needs a coin and names no other takes an ambiguous word such as
+    "ripple" or "etc" as one, unless a determiner makes it a noun)."""
     toks = _tokens(text)
     coins: dict[int, str] = {}
     pending: list[tuple[int, str]] = []
@@ -162,6 +169,10 @@ def extract_symbols(text: str) -> list[str]:
     for position, symbol in pending:
         if _accept_ambiguous(position, toks, coins, text):
             coins[position] = symbol
+    if lenient and not coins:
+        for position, symbol in pending:
+            if position == 0 or toks[position - 1].word not in DETERMINERS:
+                coins[position] = symbol
     return list(dict.fromkeys(coins[i] for i in sorted(coins)))
 
 
@@ -219,7 +230,7 @@ def _days(amount: str, unit: str) -> float:
 
 def extract_durations(text: str, today: date) -> tuple[int | None, int | None, int | None]:
     """(past period, future horizon, undirected duration) in days, first mention of each."""
-    lowered = text.lower()
+    lowered = without_dated_years(text.lower())
     found: list[tuple[int, str, int]] = []
     for match in _RELATIVE.finditer(lowered):
         direction, unit = match.group("dir"), match.group("unit")

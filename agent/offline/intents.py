@@ -20,6 +20,7 @@ Intent = Literal[
     "help",
     "smalltalk",
     "not_yet",
+    "off_topic",
     "unknown",
 ]
 
@@ -38,6 +39,8 @@ INTENT_PATTERNS: tuple[tuple[Intent, tuple[str, ...]], ...] = (
             r"\bhit rate\b",
             r"\bhow (good|well|right|reliable)\b.*\b(forecast|prediction|call)s?\b",
             r"\bhow did (your|the) (forecast|prediction)s?\b",
+            r"\bhow (far )?off\b.*\b(forecast|prediction|call)s?\b",
+            r"\b(forecast|prediction)s?\b.*\b(any good|historically|in the past|so far)\b",
             r"\b(were|was) you (right|wrong|correct)\b",
             r"\bpast (forecast|prediction)s\b",
             # the model against "no change": its skill, asked in plain words
@@ -61,6 +64,7 @@ INTENT_PATTERNS: tuple[tuple[Intent, tuple[str, ...]], ...] = (
             r"\b(better|stronger|weaker) than\b",
             r"\boutperform\w*\b",
             r"\bhead to head\b",
+            r"\bside by side\b|\b(look|stack up|fare|compare) (next to|against)\b",
         ),
     ),
     (
@@ -94,6 +98,9 @@ INTENT_PATTERNS: tuple[tuple[Intent, tuple[str, ...]], ...] = (
             r"\bprojection\b",
             r"\bprice target\b",
             r"\bwhere will\b",
+            r"\b(your|the) (call|target|expectations?) (for|on)\b",
+            r"\b(what do you|do you) expect\b",
+            r"\bwhere do you see\b",
             r"\bwill\b.*\b(be|go|hit|reach|rise|fall|drop|climb|crash|end up|trade|close)\b",
             r"\b(going to|gonna)\b",
             r"\bwhere .* head(ed|ing)\b",
@@ -112,6 +119,7 @@ INTENT_PATTERNS: tuple[tuple[Intent, tuple[str, ...]], ...] = (
             r"\bpeople (saying|think|feel)\b",
             r"\b(twitter|reddit|social media|buzz|hype|vibes?|fud|fomo)\b",
             r"\bfear and greed\b",
+            r"\b(press|media|coverage|journalists?)\b",
             r"\bfeeling (about|on)\b",
         ),
     ),
@@ -221,7 +229,7 @@ WHY_PATTERN = (
 # A message opening like these continues the previous turn ("and for ETH?", "what about SOL").
 FOLLOWUP_LEAD = (
     r"^\s*(?:and|also|plus|what about|how about|same for|same with|now|ok(?:ay)?|then|"
-    r"and what about|and how about)\b"
+    r"and what about|and how about|(?:do |now )?the same (?:for|with)|same thing for)\b"
 )
 
 # Indicator words -> the indicator engine's group names.
@@ -276,41 +284,3 @@ CONCEPTS: tuple[str, ...] = (
     "sentiment", "oversold", "support", "halving", "staking", "defi", "lstm", "mape", "rmse",
     "whale", "skill", "mae",
 )  # fmt: skip
-
-# Words near an ambiguous coin word ("link", "dot") that show it is meant as a coin.
-SYMBOL_CUES: frozenset[str] = frozenset(
-    {
-        "price", "prices", "coin", "coins", "token", "tokens", "crypto", "usd", "forecast",
-        "predict", "prediction", "sentiment", "buy", "sell", "hold", "holding", "rsi", "macd",
-        "technical", "ta", "vs", "versus", "compare", "oversold", "overbought", "staking",
-        "analysis", "outlook", "bullish", "bearish", "pump", "dump", "trading", "rally",
-        "news", "mood", "at", "worth", "forecasts", "predictions", "chart", "high", "low",
-        "moved", "levels", "track", "model", "signal", "signals", "support", "resistance",
-        "trend", "range", "close", "closed", "technicals",
-    }
-)  # fmt: skip
-
-# Coin aliases that are also ordinary English words.
-AMBIGUOUS_ALIASES: frozenset[str] = frozenset(
-    {"link", "dot", "uni", "atom", "sol", "one", "ripple", "stellar", "avalanche", "cosmos",
-     "lumens", "etc"}
-)  # fmt: skip
-# Ambiguous aliases accepted only in capitals or as cashtags ("BTC, ETH, etc." is not ETC).
-STRICT_ALIASES: frozenset[str] = frozenset({"etc"})
-# Words right before an ambiguous alias that make it a common noun ("a link", "this dot").
-DETERMINERS: frozenset[str] = frozenset({"a", "an", "this", "that", "my", "your", "his", "her"})
-# English words that look like a misspelt coin name but are not.
-FUZZY_BLOCKLIST: frozenset[str] = frozenset(
-    {"solar", "salon", "sonata", "cardinal", "either", "other", "litter", "bitten", "polka"}
-)
-
-NUMBER_WORDS: dict[str, int] = {
-    "a": 1, "an": 1, "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6,
-    "seven": 7, "eight": 8, "nine": 9, "ten": 10, "eleven": 11, "twelve": 12, "fourteen": 14,
-    "thirty": 30, "couple of": 2, "couple": 2, "few": 3,
-}  # fmt: skip
-
-MONTHS: dict[str, int] = {
-    "jan": 1, "feb": 2, "mar": 3, "apr": 4, "may": 5, "jun": 6, "jul": 7, "aug": 8,
-    "sep": 9, "sept": 9, "oct": 10, "nov": 11, "dec": 12,
-}  # fmt: skip

@@ -1,36 +1,40 @@
 """The deterministic offline planner: one message plus the thread's context -> a tool plan.
 
-Used when no language model is configured. It reads the intent from keyword rules
-(`agent.offline.intents`), the entities from `agent.offline.entities`, fills gaps from the conversation
-context (follow-ups such as "and for ETH?" or "make it 14 days") and emits the same tool
-calls an LLM would make. The service running the plan drops calls to tools not available.
+Used when no language model is configured, and before asking one. It reads the intent from
+the rules (`agent.offline.reading`) weighed against the intent classifier
+(`agent.offline.arbiter`), the entities from `agent.offline.entities`, fills gaps from the
+conversation context (follow-ups such as "and for ETH?" or "make it 14 days") and emits the
+same tool calls an LLM would make. The service running the plan drops calls to tools not
+available.
 """
 
 from __future__ import annotations
 
 import re
 from datetime import date
+from typing import Literal
 
 from pydantic import BaseModel, Field
 
+from agent.offline.arbiter import Scorer, arbitrate
 from agent.offline.calls import DEFAULT_INTERVAL, PlannedCall, plan_calls
-from agent.offline.cues import also_asked, not_yet
+from agent.offline.classifier import default_classifier
+from agent.offline.context import ConversationContext
+from agent.offline.cues import LATEST_CUE, NOT_YET_GENERIC, also_asked, not_yet
 from agent.offline.dates import DateWindow
-from agent.offline.entities import Entities, extract_entities
+from agent.offline.entities import Entities, extract_entities, extract_symbols
 from agent.offline.intents import (
     DEFINITION_PATTERN,
-    EXPLAIN_PATTERNS,
     FOLLOWUP_LEAD,
     INDICATOR_TITLES,
-    INTENT_PATTERNS,
-    NOT_A_DEFINITION,
     SYMBOL_INTENTS,
-    WHY_PATTERN,
     Intent,
 )
+from agent.offline.reading import classify
 from agent.offline.unknown_coins import extract_unknown_coins
-from agent.offline.windows import asked_window, shift_days
-from knowledge.market.symbols import find_coin
+from agent.offline.windows import asked_window
+
+__all__ = ["ConversationContext", "Plan", "plan_turn"]
 
 HORIZON_MIN, HORIZON_MAX = 1, 30
 DEFAULT_HORIZON_DAYS = 7
@@ -39,19 +43,6 @@ DEFAULT_PERIOD_DAYS: dict[str, int] = {"price": 1, "compare": 30, "advice": 30, 
 INTERVAL_INTENTS = frozenset({"price", "technical", "advice", "compare"})
 HORIZON_INTENTS = frozenset({"forecast", "advice"})
 INDICATOR_INTENTS = frozenset({"technical", "advice", "compare"})
-
-
-class ConversationContext(BaseModel):
-    """What the thread remembers between turns; JSON-serialisable for the graph checkpoint."""
-
-    last_symbols: list[str] = Field(default_factory=list)
-    last_intent: Intent | None = None
-    last_interval: str | None = None
-    last_indicators: list[str] = Field(default_factory=list)
-    last_horizon_days: int | None = None
-    last_period_days: int | None = None
-    last_window: DateWindow | None = None  # the past days the last price question was about
-    turn: int = 0
 
 
 class Plan(BaseModel):
@@ -66,9 +57,13 @@ class Plan(BaseModel):
     as_of: date | None = None
     window: DateWindow | None = None  # a past day or days asked about (price questions)
     also: list[Intent] = Field(default_factory=list)  # engines asked besides `intent`
+    latest_too: bool = False  # "current price and what it was on 2024-01-01"
     unknown_symbols: list[str] = Field(default_factory=list)  # named, but not in the catalogue
     concept: str | None = None
     is_followup: bool = False
+    # False when the keyless reading is unsure (the intent classifier and the rules disagree or
+    # score low): a configured model is asked instead, else the assistant says what it can do
+    confident: bool = True
     tool_calls: list[PlannedCall] = Field(default_factory=list)
     missing: list[str] = Field(default_factory=list)
     notes: list[str] = Field(default_factory=list)
@@ -94,6 +89,7 @@ class Plan(BaseModel):
             last_horizon_days=self.horizon_days or previous.last_horizon_days,
             last_period_days=self.period_days or previous.last_period_days,
             last_window=self.window if self.intent == "price" else None,
+            last_also=list(self.also),
             turn=previous.turn + 1,
         )
 
@@ -101,69 +97,6 @@ class Plan(BaseModel):
 def _first(*values: int | None) -> int:
     """The first value that is set (the last argument is always a default)."""
     return next(value for value in values if value is not None)
-
-
-def _matches(patterns: tuple[str, ...], text: str) -> bool:
-    """Whether any of the patterns occurs in the (lower-cased) text."""
-    return any(re.search(pattern, text) for pattern in patterns)
-
-
-def _keyword_intent(lowered: str) -> Intent | None:
-    """The first intent whose trigger words occur in the message, by priority."""
-    for intent, patterns in INTENT_PATTERNS:
-        if _matches(patterns, lowered):
-            return intent
-    return None
-
-
-def _definition_subject(lowered: str, ents: Entities, context: ConversationContext) -> str | None:
-    """The X of a "what is X?" definition question, or None when it is something else.
-
-    "what is RSI?", "what is a dot plot?", "what are bollinger bands" are definitions;
-    "what's BTC at?" names a coin, "what's a good time to buy?" is a request, and
-    "what's the RSI?" during a thread about a coin asks for the reading, not the meaning.
-    """
-    match = re.match(DEFINITION_PATTERN, lowered)
-    if match is None:
-        return None
-    rest = match.group("rest").strip()
-    if ents.symbols:  # "what is bitcoin?" asks what the coin is; "what's BTC at?" does not
-        coin = find_coin(rest)
-        return coin.name if coin and match.group("verb").startswith("what ") else None
-    if rest in NOT_A_DEFINITION:
-        return None
-    if ents.concept is not None:
-        is_reading = (match.group("article") or "").strip() == "the" and context.last_symbols
-        return None if is_reading else ents.concept
-    return None if _keyword_intent(rest) is not None else rest
-
-
-def _classify(lowered: str, ents: Entities, context: ConversationContext) -> tuple[Intent, bool]:
-    """The turn's intent and whether it was borrowed from the previous turn."""
-    if not_yet(lowered):
-        return "not_yet", False
-    if shift_days(lowered) and context.last_window is not None and ents.window is None:
-        return "price", True  # "and the day before?"
-    if re.match(WHY_PATTERN, lowered) and not ents.symbols:
-        return "explain", True
-    if _matches(EXPLAIN_PATTERNS, lowered) or _definition_subject(lowered, ents, context):
-        return "explain", False
-    keyword = _keyword_intent(lowered)
-    if ents.indicators and keyword in (None, "price", "help", "smalltalk"):
-        return "technical", False  # "RSI of BTC", "price and MACD for ETH"
-    if keyword is not None and keyword != "smalltalk":
-        return keyword, False
-    has_params = any(
-        value is not None
-        for value in (ents.interval, ents.period_days, ents.horizon_days, ents.duration_days)
-    )
-    if context.last_intent in SYMBOL_INTENTS and (ents.symbols or has_params):
-        return context.last_intent, True
-    if keyword == "smalltalk":
-        return "smalltalk", False
-    if ents.horizon_days is not None:
-        return "forecast", False
-    return ("price", False) if ents.symbols else ("unknown", False)
 
 
 def _explain_subject(lowered: str, ents: Entities) -> str:
@@ -192,11 +125,35 @@ def _why_concept(context: ConversationContext) -> str | None:
     return topics.get(context.last_intent or "")
 
 
-def plan_turn(text: str, context: ConversationContext, *, today: date | None = None) -> Plan:
-    """Plan one user message given the thread's context (`today` anchors "ytd", "this month")."""
+def plan_turn(
+    text: str,
+    context: ConversationContext,
+    *,
+    today: date | None = None,
+    classifier: Scorer | Literal["default"] | None = "default",
+    vouch: bool = True,
+) -> Plan:
+    """Plan one user message given the thread's context (`today` anchors "ytd", "this month";
+    `classifier` scores the intent, the shipped one by default, None for the rules alone;
+    `vouch`: have it check the rules' decisions too, which only matters when a model could be
+    asked instead)."""
+    if classifier == "default":
+        classifier = default_classifier()
     lowered = " ".join(text.lower().replace("’", "'").split())
     ents = extract_entities(text, today=today)
-    intent, borrowed = _classify(lowered, ents, context)
+    intent, borrowed, source = classify(lowered, ents, context, today or date.today())
+    scorer = classifier
+    decision = arbitrate(
+        intent,
+        source,
+        lambda: scorer.score(text) if scorer is not None else None,
+        has_symbols=bool(ents.symbols),
+        lead=bool(re.match(FOLLOWUP_LEAD, lowered)),
+        vouch=vouch,
+    )
+    if decision.intent != intent:
+        borrowed = False
+    intent = decision.intent
     why = intent == "explain" and borrowed
     same_thread = borrowed or bool(re.match(FOLLOWUP_LEAD, lowered))
     carry = intent == context.last_intent and (same_thread or not ents.symbols)
@@ -210,12 +167,20 @@ def plan_turn(text: str, context: ConversationContext, *, today: date | None = N
     else:
         concept = _explain_subject(lowered, ents) if intent == "explain" else None
     if intent == "not_yet":
-        concept = not_yet(lowered)
+        concept = not_yet(lowered) or NOT_YET_GENERIC
     unknown = extract_unknown_coins(text) if intent in SYMBOL_INTENTS or ents.indicators else []
     if unknown and not symbols and intent == "explain" and ents.indicators:
         intent = "technical"  # "what's the RSI on FLOKI": a reading of a coin not covered
     if unknown and symbols:
         notes.append(f"I have no data on {', '.join(unknown)}, so the answer leaves it out")
+    lenient = source == "rule" and decision.decided_by == "rules"  # a rule's words need a coin
+    if (
+        lenient
+        and (intent in SYMBOL_INTENTS or intent == "not_yet")
+        and not symbols
+        and not unknown
+    ):
+        symbols = extract_symbols(text, lenient=True)  # "technical view for ripple"
     if intent in SYMBOL_INTENTS:
         wanted = 2 if intent == "compare" else 1
         if len(symbols) < wanted and context.last_symbols and not unknown:
@@ -225,6 +190,9 @@ def plan_turn(text: str, context: ConversationContext, *, today: date | None = N
             missing.append("symbol")
 
     also = also_asked(lowered, ents, intent) if symbols else []
+    also += [kind for kind in decision.also if kind not in also]
+    if carry and same_thread and symbols and not also:  # "same for xrp" after "price and news"
+        also = [kind for kind in context.last_also if kind != intent]
     interval = None
     if INTERVAL_INTENTS.intersection([intent, *also]) or (intent == "explain" and symbols):
         interval = ents.interval or (context.last_interval if carry or why else None)
@@ -261,12 +229,14 @@ def plan_turn(text: str, context: ConversationContext, *, today: date | None = N
         unknown_symbols=unknown,
         as_of=ents.as_of,
         window=asked_window(ents, context.last_window, lowered, carry)
-        if intent == "price"
+        if "price" in (intent, *also)
         else None,
+        latest_too=bool(re.search(LATEST_CUE, lowered)),
         concept=concept,
         is_followup=used_context or (carry and same_thread),
         missing=missing,
         notes=notes,
+        confident=decision.confident,
     )
     if not missing:
         plan.tool_calls = plan_calls(plan, why)

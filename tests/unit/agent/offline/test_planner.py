@@ -124,11 +124,18 @@ SINGLE: list[Turn] = [
     turn("hi", "smalltalk"),
     turn("thanks!", "smalltalk"),
     turn("who are you", "smalltalk"),
-    turn("I have a link for you", "unknown"),
-    turn("the ripple effect of rates", "unknown"),
-    turn("Link me the docs", "unknown"),
     turn("asdf qwerty", "unknown"),
 ]  # fmt: skip
+
+# ambiguous coin words used as plain words: whatever the reading, no coin and no tool runs
+NOT_COINS = ("the ripple effect of rates", "Link me the docs", "I have a link for you")
+
+
+@pytest.mark.parametrize("text", NOT_COINS)
+def test_plain_words_are_not_coins(text: str) -> None:
+    plan = plan_turn(text, ConversationContext(), today=TODAY)
+    assert plan.symbols == [] and plan.tool_calls == []
+
 
 THREADS: dict[str, list[Turn]] = {
     "technical then follow-ups": [
