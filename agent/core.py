@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import time
 from dataclasses import dataclass, field
@@ -20,7 +21,7 @@ from agent.settings import Settings
 from agent.toolkit import Engines, build_tools
 from knowledge.cache import SafeCache, make_cache
 from knowledge.database import Database, start_embedded_postgres
-from knowledge.embeddings import Embedder
+from knowledge.embeddings import Embedder, shared_embedder
 from knowledge.market.refresh import MarketDataProvider
 from knowledge.market.repository import PriceRepository
 from knowledge.migrations import applied_versions, apply_migrations
@@ -94,6 +95,8 @@ class Services:
     jobs: JobRunner = field(default_factory=JobRunner)
     chat: ChatService | None = None
     memory: Any = None
+    llm: Any = None  # the chat's LanguageModel (a local model's server), closed with the chat
+    warm_up: Any = None  # the task warming a local model's prompt cache
     started_at: float = field(default_factory=time.time)
 
     @classmethod
@@ -132,7 +135,7 @@ class Services:
             refit_every=settings.forecast_refit_every,
             config=_forecast_config(settings),
         )
-        embedder = Embedder()
+        embedder = shared_embedder()
         from tools.sentiment.config import SentimentConfig
 
         sentiment = SentimentService(
@@ -163,15 +166,25 @@ class Services:
         if self.chat is None:
             from agent.graph.builder import build_graph
             from agent.graph.context import TurnContext
-            from agent.graph.llm import make_chat_model
+            from agent.graph.llm import open_language_model
             from agent.graph.memory import ThreadMemory
+            from agent.graph.schema_turn import warm_up
             from agent.graph.tracing import Tracing
 
             memory = ThreadMemory(self.dsn, timeout=self.settings.db_timeout_seconds)
             saver = await memory.open()
-            context = TurnContext.build(self.settings, self.tools(), make_chat_model(self.settings))
             self.memory = memory
+            # a local model is loaded here (seconds): off the event loop
+            self.llm = await asyncio.to_thread(open_language_model, self.settings)
+            context = TurnContext.build(
+                self.settings,
+                self.tools(),
+                self.llm.chat if self.llm else None,
+                tool_mode=self.llm.tool_mode if self.llm else None,
+            )
             self.chat = ChatService(build_graph(saver), context, Tracing(self.settings))
+            if self.llm is not None and self.llm.server is not None:
+                self.warm_up = asyncio.create_task(warm_up(context))
         return self.chat
 
     def tools(self) -> list[Any]:
@@ -189,14 +202,18 @@ class Services:
         )
 
     async def stop_chat(self) -> None:
-        """Close the chat memory's pools (opened on the running event loop by `start_chat`), so
-        an app that started the chat on services it was handed leaves no connection behind."""
+        """Close the chat memory's pools (opened on the running event loop by `start_chat`) and
+        stop a local model's server, so an app that started the chat on services it was handed
+        leaves no connection, port or model behind."""
+        if self.warm_up is not None:
+            self.warm_up.cancel()
         if self.memory is not None:
             await self.memory.close()
         if self.chat is not None:
             self.chat.tracing.flush()
-        self.memory = None
-        self.chat = None
+        if self.llm is not None:  # stops a local model's server and frees its port
+            await asyncio.to_thread(self.llm.close)
+        self.memory = self.chat = self.llm = self.warm_up = None
 
     async def aclose(self) -> None:
         """Close the chat memory, the cache and the pool."""

@@ -63,6 +63,20 @@ class ModelUnavailableError(UnavailableError, ServiceError):
     code = "model_unavailable"
 
 
+class LanguageModelError(UnavailableError, ServiceError):
+    """The configured language model cannot be used: a local model whose server does not start,
+    a provider that cannot be built. The chat then runs keyless and says so."""
+
+    code = "language_model_unavailable"
+
+
+class ModelOutputError(LanguageModelError):
+    """The model's routing reply is not the JSON the tool schema asks for (a provider that
+    ignored the constrained format); the turn falls back to the keyless planner."""
+
+    code = "model_output_invalid"
+
+
 __all__ = [
     "AppError",
     "ChartRenderError",
@@ -73,9 +87,11 @@ __all__ = [
     "InvalidBarsError",
     "InvalidRequestError",
     "KnowledgeError",
+    "LanguageModelError",
     "MigrationError",
     "MissingError",
     "ModelNotTrainedError",
+    "ModelOutputError",
     "ModelUnavailableError",
     "NoDataError",
     "NotFoundError",

@@ -8,8 +8,11 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Annotated, Literal
 
-from pydantic import Field, SecretStr, ValidationError, field_validator
+from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+# providers whose servers honour a JSON-schema `response_format` (constrained decoding)
+SCHEMA_PROVIDERS = ("openai", "local", "ollama")
 
 
 class Settings(BaseSettings):
@@ -133,6 +136,23 @@ class Settings(BaseSettings):
     llm_timeout_seconds: float = Field(default=20.0, gt=0, le=300)
     llm_max_retries: int = Field(default=1, ge=0, le=5)
     llm_max_tokens: int = Field(default=6000, ge=256, le=200_000, description="per turn")
+    llm_tool_mode: Literal["auto", "native", "schema"] = Field(
+        default="auto",
+        description="native = the provider's tool calling; schema = the model fills a JSON "
+        "schema of the tool table under constrained decoding; auto = schema for local:, "
+        "ollama: and an OPENAI_BASE_URL on this machine, native otherwise",
+    )
+    llm_ask: Literal["unsure", "always"] = Field(
+        default="unsure", description="unsure = the keyless router answers when it is confident"
+    )
+    llm_schema_answer: Literal["composer", "model"] = Field(
+        default="composer", description="schema mode: who writes the answer from the results"
+    )
+    local_llm_context: int = Field(default=4096, ge=512, le=131_072, description="local: tokens")
+    local_llm_threads: int | None = Field(
+        default=None, ge=1, le=256, description="local: CPU threads; unset = every core"
+    )
+    ollama_base_url: str | None = Field(default=None, description="unset = localhost:11434")
 
     # limits of one chat turn
     max_tool_calls: int = Field(default=8, ge=1, le=50)
@@ -221,7 +241,20 @@ class Settings(BaseSettings):
             return None
         if ":" not in value:
             raise ValueError("must be provider:model, e.g. openai:gpt-4.1-mini or ollama:llama3.1")
+        provider, _, model = value.partition(":")
+        if provider == "local" and not model.strip():
+            raise ValueError("must name the model file: local:PATH.gguf")
         return value
+
+    @model_validator(mode="after")
+    def _schema_mode_provider(self) -> Settings:
+        provider = (self.llm_model or "").partition(":")[0]
+        if self.llm_tool_mode == "schema" and provider not in ("", *SCHEMA_PROVIDERS):
+            raise ValueError(
+                "LLM_TOOL_MODE=schema needs an OpenAI-compatible server (openai:, local:) or "
+                f"ollama:, not {provider}:"
+            )
+        return self
 
     @property
     def resolved_model_dir(self) -> Path:

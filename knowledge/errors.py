@@ -24,7 +24,8 @@ store error"; the status comes from the group, listed first in each class's base
     ├── UnavailableError                    503 try again later
     │   ├── DatabaseUnavailableError        503 database_unavailable
     │   ├── tools: ChartRenderError         503 chart_unavailable
-    │   └── agent: ModelUnavailableError    503 model_unavailable
+    │   ├── agent: ModelUnavailableError    503 model_unavailable
+    │   └── agent: LanguageModelError       503 language_model_unavailable (ModelOutputError)
     ├── KnowledgeError                      500 store_error (Configuration, Migration, Provider)
     ├── tools: ToolError                    500 engine_error (InvalidBars, ModelArtifact)
     └── agent: ServiceError                 500 internal_error

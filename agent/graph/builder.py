@@ -26,7 +26,7 @@ def build_graph(checkpointer: Checkpointer = None) -> Any:
     # LangGraph types no node taking (state, config, runtime), and runs one all the same
     graph.add_node("understand", nodes.understand)  # type: ignore[call-overload]
     graph.add_node("call_tools", nodes.call_tools)  # type: ignore[call-overload]
-    graph.add_node("compose", nodes.compose)
+    graph.add_node("compose", nodes.compose)  # type: ignore[call-overload]
     graph.add_node("ground_check", nodes.ground_check)
     graph.add_edge(START, "understand")
     graph.add_conditional_edges("understand", after_understand)

@@ -10,16 +10,18 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from langchain_core.runnables import RunnableConfig
 from langchain_core.tools import BaseTool
 from pydantic import ValidationError
 
-from agent.graph.context import TurnContext
 from agent.graph.prompts import RISK_NOTE, SYSTEM_PROMPT, mark_untrusted
 from agent.graph.state import ToolRun
 from agent.guards.disclosure import repeats_instructions
+
+if TYPE_CHECKING:  # the context imports the schema routing, which reads `readable` from here
+    from agent.graph.context import TurnContext
 
 UNTRUSTED_LISTS = ("hits", "items")  # result lists whose text fields come from outside sources
 UNTRUSTED_FIELDS = ("title", "text")

@@ -135,6 +135,7 @@ class ChatService:
             "messages": [HumanMessage(question)],
             "question": question,
             "mode": None,
+            "route": None,
             "plan": None,
             "pending": [],
             "results": [],

@@ -2,10 +2,13 @@
 
 Each node is a plain function of the state and LangGraph's runtime (its context is a
 `TurnContext`: settings, tools, the chat model, the redactor), so each is tested alone with a
-fake chat model. In LLM mode `understand` asks the model, which may call tools and is asked again
-with their results; in offline mode the deterministic planner decides the calls and `compose`
-writes the answer. Either way `ground_check` redacts secrets, withholds any sentence repeating
-the system prompt and removes any figure that no tool of this turn produced.
+fake chat model. With a model configured, the keyless planner still reads every turn first and
+answers it when it is confident (`LLM_ASK=unsure`); otherwise `understand` asks the model: in
+native mode it calls tools and is asked again with their results, in schema mode it fills the
+tool table's schema once (`agent.graph.schema_turn`) and the composer writes the answer. Keyless,
+the planner decides the calls and `compose` writes the answer. Either way `ground_check` redacts
+secrets, withholds any sentence repeating the system prompt and removes any figure that no tool
+of this turn produced.
 """
 
 from __future__ import annotations
@@ -18,9 +21,12 @@ from langchain_core.messages import AIMessage, RemoveMessage, SystemMessage, Too
 from langchain_core.runnables import RunnableConfig
 from langgraph.runtime import Runtime
 
+from agent.graph import schema_turn
 from agent.graph.calls import for_model, run_call
 from agent.graph.context import TurnContext
+from agent.graph.llm import failure_reason
 from agent.graph.prompts import FALLBACK_NOTE, RISK_NOTE, SYSTEM_PROMPT, WITHHELD_NOTE
+from agent.graph.schema_turn import SCHEMA_FOOTER
 from agent.graph.state import AgentState, ToolRun
 from agent.guards.disclosure import guard_disclosure
 from agent.guards.fit import check_fit
@@ -31,10 +37,18 @@ from agent.offline.planner import ConversationContext, Plan, plan_turn
 TOKEN_CHUNK = 24  # characters per streamed `token` event of the grounded answer
 
 
-def offline_plan(state: AgentState, ctx: TurnContext, notes: list[str]) -> dict[str, Any]:
-    """The planner's calls for this turn (only tools this process has) and its memory update."""
-    context = ConversationContext.model_validate(state.get("context") or {})
-    plan = plan_turn(state["question"], context)
+def _context(state: AgentState) -> ConversationContext:
+    return ConversationContext.model_validate(state.get("context") or {})
+
+
+def offline_plan(
+    state: AgentState, ctx: TurnContext, notes: list[str], plan: Plan | None = None
+) -> dict[str, Any]:
+    """The planner's calls for this turn (only tools this process has) and its memory update;
+    `plan` is the turn's keyless reading when it was made already."""
+    context = _context(state)
+    # with no model to ask, the classifier need not vouch for what a rule decided (one embedding less)
+    plan = plan or plan_turn(state["question"], context, vouch=False)
     calls = [
         {"id": f"call_{i}", "name": c.name, "args": c.args}
         for i, c in enumerate(plan.tool_calls)
@@ -49,19 +63,31 @@ def offline_plan(state: AgentState, ctx: TurnContext, notes: list[str]) -> dict[
     }
 
 
-def _fallback(state: AgentState, ctx: TurnContext, notes: list[str], reason: str) -> dict[str, Any]:
-    return offline_plan(state, ctx, [*notes, FALLBACK_NOTE.format(reason=reason)])
+def _fallback(
+    state: AgentState, ctx: TurnContext, notes: list[str], reason: str, plan: Plan | None = None
+) -> dict[str, Any]:
+    return offline_plan(state, ctx, [*notes, FALLBACK_NOTE.format(reason=reason)], plan)
 
 
 async def understand(
     state: AgentState, config: RunnableConfig, runtime: Runtime[TurnContext]
 ) -> dict[str, Any]:
-    """Decide this turn's tool calls (LLM, or the offline planner)."""
+    """Decide this turn's tool calls: the keyless planner when no model is configured or when
+    it is confident (`LLM_ASK=unsure`), else the model (native tool calls or schema routing)."""
     ctx = runtime.context
     notes = list(state.get("notes") or [])
     if ctx.model is None or state.get("mode") == "offline":
         return offline_plan(state, ctx, notes)
     rounds = state.get("llm_rounds", 0)
+    if rounds == 0:  # the keyless reading first: it decides when sure, and backs the model
+        keyless = plan_turn(state["question"], _context(state))
+        if ctx.settings.llm_ask == "unsure" and keyless.confident:
+            return offline_plan(state, ctx, notes, keyless)
+        if ctx.tool_mode == "schema":
+            try:
+                return await schema_turn.route(state, config, ctx, keyless, _context(state), notes)
+            except Exception as exc:  # any provider or output failure: the keyless plan
+                return _fallback(state, ctx, notes, failure_reason(exc), keyless)
     if rounds >= ctx.max_llm_rounds or state.get("llm_tokens", 0) >= ctx.settings.llm_max_tokens:
         return _fallback(state, ctx, notes, "turn budget used up")
     history = list(state.get("messages", []))[-ctx.settings.history_messages :]
@@ -69,13 +95,13 @@ async def understand(
     try:
         reply = await ctx.model.ainvoke(prompt, config)
     except Exception as exc:  # any provider failure falls back to offline mode
-        reason = "timeout" if "timeout" in type(exc).__name__.lower() else type(exc).__name__
-        return _fallback(state, ctx, notes, reason)
+        return _fallback(state, ctx, notes, failure_reason(exc))
     if not isinstance(reply, AIMessage):
         return _fallback(state, ctx, notes, f"unexpected reply {type(reply).__name__}")
     used = reply.usage_metadata["total_tokens"] if reply.usage_metadata else 0
     update: dict[str, Any] = {
         "mode": "llm",
+        "route": "native",
         "llm_rounds": rounds + 1,
         "llm_tokens": state.get("llm_tokens", 0) + used,
         "scratch": [*state.get("scratch", []), reply],
@@ -135,12 +161,29 @@ async def call_tools(
     return {"results": done + runs, "pending": [], "scratch": scratch, "notes": notes}
 
 
-async def compose(state: AgentState) -> dict[str, Any]:
-    """Write the answer: the model's own text in LLM mode, the composer offline."""
-    if state.get("mode") == "llm":
+def _native(state: AgentState) -> bool:
+    return state.get("mode") == "llm" and state.get("route") != "schema"
+
+
+async def compose(
+    state: AgentState, config: RunnableConfig, runtime: Runtime[TurnContext]
+) -> dict[str, Any]:
+    """Write the answer: the model's own text in native LLM mode; in schema mode the model from
+    the tool results when `LLM_SCHEMA_ANSWER=model` (the composer if it fails), else the
+    composer; keyless, the composer."""
+    if _native(state):
         return {"answer": state.get("answer", "")}
+    notes = list(state.get("notes") or [])
     plan = Plan.model_validate(state["plan"])
-    return {"answer": compose_offline(plan, state.get("results", []), state.get("notes") or [])}
+    if state.get("mode") != "llm":
+        return {"answer": compose_offline(plan, state.get("results", []), notes)}
+    if runtime.context.settings.llm_schema_answer == "model":
+        try:
+            return {"answer": await schema_turn.write_answer(state, config, runtime.context)}
+        except Exception as exc:  # the composer writes it from the same results
+            notes.append(FALLBACK_NOTE.format(reason=failure_reason(exc)))
+    answer = compose_offline(plan, state.get("results", []), notes)
+    return {"answer": answer.removesuffix(OFFLINE_FOOTER).rstrip() + "\n\n" + SCHEMA_FOOTER}
 
 
 def _context_from_calls(
@@ -164,11 +207,8 @@ def _with_fit(answer: str, said: list[str]) -> str:
     if not said:
         return answer
     note = "\n".join(f"Note: {sentence}" for sentence in said)
-    body, footer = (
-        (answer[: -len(OFFLINE_FOOTER)].rstrip(), OFFLINE_FOOTER)
-        if answer.endswith(OFFLINE_FOOTER)
-        else (answer.rstrip(), "")
-    )
+    footer = next((f for f in (OFFLINE_FOOTER, SCHEMA_FOOTER) if answer.endswith(f)), "")
+    body = answer.removesuffix(footer).rstrip()
     return "\n\n".join(part for part in (body, note, footer) if part)
 
 
@@ -201,9 +241,7 @@ async def ground_check(state: AgentState, runtime: Runtime[TurnContext]) -> dict
         "fit": fit.model_dump(),
         "messages": [*trimmed, AIMessage(answer)],
     }
-    if state.get("mode") == "llm":
-        context = ConversationContext.model_validate(state.get("context") or {})
-        update["context"] = _context_from_calls(context, state.get("results", [])).model_dump(
-            mode="json"
-        )
+    if _native(state):  # schema mode and keyless turns remember their plan already
+        context = _context_from_calls(_context(state), state.get("results", []))
+        update["context"] = context.model_dump(mode="json")
     return update

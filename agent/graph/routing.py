@@ -1,5 +1,5 @@
 """Where the graph goes after a node: to the tools while calls are pending, back to the model
-after them in LLM mode, else on to the composer."""
+after them in native LLM mode, else on to the composer."""
 
 from __future__ import annotations
 
@@ -14,5 +14,7 @@ def after_understand(state: AgentState) -> Literal["call_tools", "compose"]:
 
 
 def after_tools(state: AgentState) -> Literal["understand", "compose"]:
-    """The model reads the results in LLM mode; offline, the composer writes the answer."""
-    return "understand" if state.get("mode") == "llm" else "compose"
+    """The model reads the results in native LLM mode; after schema routing or keyless, the
+    answer is composed from them."""
+    native = state.get("mode") == "llm" and state.get("route") != "schema"
+    return "understand" if native else "compose"

@@ -12,6 +12,7 @@ from langchain_core.messages import AnyMessage
 from langgraph.graph.message import add_messages
 
 Mode = Literal["llm", "offline"]
+Route = Literal["native", "schema"]  # how the model chose this turn's tools, in LLM mode
 
 
 class ToolRun(TypedDict):
@@ -35,6 +36,7 @@ class AgentState(TypedDict, total=False):
     # this turn
     question: str
     mode: Mode
+    route: Route | None
     plan: dict[str, Any] | None
     pending: list[dict[str, Any]]
     results: list[ToolRun]

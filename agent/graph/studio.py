@@ -15,7 +15,7 @@ from langgraph.runtime import Runtime
 from agent.core import Services
 from agent.graph.builder import build_graph
 from agent.graph.context import TurnContext
-from agent.graph.llm import make_chat_model
+from agent.graph.llm import open_language_model
 from agent.settings import load_settings
 
 # where LangGraph looks for the context a graph factory sets for the runs without one
@@ -31,5 +31,11 @@ def make_graph() -> Any:
     """Build the assistant's graph for Studio, its context bound."""
     settings = load_settings()
     services = Services.build(settings)
-    context = TurnContext.build(settings, services.tools(), make_chat_model(settings))
+    llm = open_language_model(settings)  # a local model's server lives as long as Studio's process
+    context = TurnContext.build(
+        settings,
+        services.tools(),
+        llm.chat if llm else None,
+        tool_mode=llm.tool_mode if llm else None,
+    )
     return with_context(build_graph(), context)

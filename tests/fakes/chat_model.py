@@ -1,7 +1,8 @@
 """A scripted chat model in process: the seam for unit tests of the graph's nodes.
 
 It replays the replies it is given (an `AIMessage`, with or without tool calls, or an exception
-to raise), records every prompt it was sent and the tools bound to it. Integration tests use the
+to raise), records every prompt it was sent, the options of each call (such as the
+`response_format` of schema routing) and the tools bound to it. Integration tests use the
 OpenAI-compatible server on loopback (`tests.fakes.openai_server`) instead.
 """
 
@@ -21,6 +22,7 @@ class ScriptedChatModel(BaseChatModel):
 
     replies: list[Any] = Field(default_factory=list)  # AIMessage, or an exception to raise
     prompts: list[list[BaseMessage]] = Field(default_factory=list)
+    options: list[dict[str, Any]] = Field(default_factory=list)  # the keyword options per call
     bound: list[str] = Field(default_factory=list)
 
     @property
@@ -32,9 +34,10 @@ class ScriptedChatModel(BaseChatModel):
         return self
 
     def _generate(
-        self, messages: list[BaseMessage], stop: Any = None, run_manager: Any = None, **_: Any
+        self, messages: list[BaseMessage], stop: Any = None, run_manager: Any = None, **kwargs: Any
     ) -> ChatResult:
         self.prompts.append(list(messages))
+        self.options.append(kwargs)
         if not self.replies:
             raise AssertionError("the scripted chat model was called more often than scripted")
         reply = self.replies.pop(0)

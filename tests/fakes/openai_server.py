@@ -37,6 +37,10 @@ from typing import Any
 from tests.fakes.http import FakeHTTPServer, QuietHandler, RecordingHTTPServer
 
 CHAT_PATH = "/v1/chat/completions"
+# the settings of a test of native tool calling against this server: it is on loopback, where
+# LLM_TOOL_MODE=auto would route by schema, and the keyless planner is sure of most test
+# questions, where LLM_ASK=unsure would not ask the model
+ASK_NATIVE = {"llm_tool_mode": "native", "llm_ask": "always"}
 
 
 @dataclass

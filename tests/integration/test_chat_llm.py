@@ -21,6 +21,7 @@ from agent.settings import Settings
 from knowledge.market.csv_files import import_file
 from tests.factories import synthetic_bars, write_csv
 from tests.fakes.openai_server import (
+    ASK_NATIVE,
     FakeOpenAI,
     Reply,
     call_tools,
@@ -48,7 +49,7 @@ async def open_chat(
     built: list[Services] = []
 
     async def open_(**overrides: Any) -> ChatService:
-        values: dict[str, Any] = {
+        values: dict[str, Any] = ASK_NATIVE | {
             "llm_model": "openai:gpt-test",
             "openai_api_key": OPENAI_KEY,
             "openai_base_url": llm_server.base_url,

@@ -36,6 +36,7 @@ from cli import knowledge as cli_knowledge
 from knowledge.market.csv_files import import_file
 from tests.factories import synthetic_bars, write_csv
 from tests.fakes.openai_server import (
+    ASK_NATIVE,
     FakeOpenAI,
     Reply,
     ToolCall,
@@ -78,12 +79,16 @@ async def open_chat(
     built: list[Services] = []
 
     async def open_(**overrides: Any) -> tuple[Services, ChatService]:
-        values: dict[str, Any] = SECRETS | {
-            "llm_model": "openai:gpt-test",
-            "openai_base_url": llm_server.base_url,
-            "llm_timeout_seconds": 5.0,
-            "llm_max_retries": 0,
-        }
+        values: dict[str, Any] = (
+            SECRETS
+            | ASK_NATIVE
+            | {
+                "llm_model": "openai:gpt-test",
+                "openai_base_url": llm_server.base_url,
+                "llm_timeout_seconds": 5.0,
+                "llm_max_retries": 0,
+            }
+        )
         services = Services.build(make_settings(**(values | overrides)))
         built.append(services)
         services.knowledge = KnowledgeService(services.db, HashingEmbedder())

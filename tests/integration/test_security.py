@@ -29,7 +29,14 @@ from bots.webhook import AUTH_HEADER
 from knowledge.market.csv_files import import_file
 from tests.factories import synthetic_bars, write_csv
 from tests.fakes.langsmith_server import FakeLangSmith
-from tests.fakes.openai_server import FakeOpenAI, answer_from_rsi, call_tools, fail, tool_call
+from tests.fakes.openai_server import (
+    ASK_NATIVE,
+    FakeOpenAI,
+    answer_from_rsi,
+    call_tools,
+    fail,
+    tool_call,
+)
 from tests.fakes.telegram_server import FakeTelegram
 from tests.helpers import api_routes, wait_job
 from tests.servers import RedisProcess
@@ -100,6 +107,7 @@ def test_no_secret_in_logs_traces_responses_or_settings(
             database_url=with_password(database_url, "secuser", DB_PASSWORD),
             redis_url=f"redis://:{REDIS_PASSWORD}@127.0.0.1:{redis_server.port}/0",
             admin_api_key=ADMIN_KEY,
+            **ASK_NATIVE,
             llm_model="openai:gpt-test",
             openai_api_key=OPENAI_KEY,
             openai_base_url=llm.base_url,

@@ -22,6 +22,7 @@ from knowledge.market.csv_files import import_file
 from tests.factories import synthetic_bars, write_csv
 from tests.fakes.langsmith_server import FakeLangSmith
 from tests.fakes.openai_server import (
+    ASK_NATIVE,
     FakeOpenAI,
     answer_from_rsi,
     call_tools,
@@ -110,6 +111,7 @@ async def test_llm_turn_traces_the_model_call_and_sends_no_secret(
     )
     chat = await open_chat(
         **tracing_settings(capture),
+        **ASK_NATIVE,
         llm_model="openai:gpt-test",
         openai_api_key=OPENAI_KEY,
         openai_base_url=llm_server.base_url,

@@ -1,8 +1,9 @@
-"""The API and the CLI start without TensorFlow, torch, transformers, TA-Lib, scikit-learn or Plotly.
+"""The API and the CLI start without TensorFlow, torch, transformers, TA-Lib, scikit-learn,
+Plotly or llama.cpp (xllamacpp).
 
 Those libraries cost seconds and up to hundreds of MB each, so they load only when an engine
 needs them (a forecast, an embedding, a transformers sentiment model, candlestick patterns, a
-sentiment head's fit, a chart). Each check runs in a fresh
+sentiment head's fit, a chart, a local language model). Each check runs in a fresh
 interpreter, since this test process may already have imported them for other tests.
 """
 
@@ -23,6 +24,7 @@ HEAVY = (
     "talib",
     "sklearn",
     "plotly",
+    "xllamacpp",
 )
 # Imported by start-up (lifespan) and by every CLI command module, not just api.main.
 STARTUP_MODULES = (

@@ -49,10 +49,20 @@ def settings() -> Settings:
     return load_settings(_env_file=None)
 
 
+@pytest.fixture
+def asking(settings: Settings) -> Settings:
+    """Settings that ask the model on every turn, even those the keyless planner is sure of."""
+    return settings.model_copy(update={"llm_ask": "always"})
+
+
 def runtime(
     settings: Settings, model: ScriptedChatModel | None = None, events: list[Any] | None = None
 ) -> Runtime[TurnContext]:
-    ctx = TurnContext.build(settings, TOOLS, model)
+    return runtime_of(TurnContext.build(settings, TOOLS, model), events)
+
+
+def runtime_of(ctx: TurnContext, events: list[Any] | None = None) -> Runtime[TurnContext]:
+    """A node's runtime on `ctx`; streamed events go to `events`."""
     sink = events if events is not None else []
     return Runtime(context=ctx, stream_writer=sink.append)
 
@@ -72,10 +82,10 @@ async def test_offline_understand_plans_the_tools_this_process_has(settings: Set
 
 
 async def test_llm_understand_sends_the_system_prompt_and_takes_the_models_calls(
-    settings: Settings,
+    asking: Settings,
 ) -> None:
     model = ScriptedChatModel(replies=[tool_call(GET_PRICE, {"symbol": "eth"})])
-    update = await nodes.understand(state("price of ether"), {}, runtime(settings, model))
+    update = await nodes.understand(state("price of ether"), {}, runtime(asking, model))
     assert model.bound == [GET_PRICE, TECHNICAL_ANALYSIS]
     assert isinstance(model.prompts[0][0], SystemMessage)
     assert model.prompts[0][0].content == SYSTEM_PROMPT
@@ -84,15 +94,15 @@ async def test_llm_understand_sends_the_system_prompt_and_takes_the_models_calls
 
 
 async def test_a_failing_model_or_a_spent_budget_falls_back_to_the_planner(
-    settings: Settings,
+    asking: Settings,
 ) -> None:
     model = ScriptedChatModel(replies=[TimeoutError("read timed out")])
-    update = await nodes.understand(state("what's BTC at?"), {}, runtime(settings, model))
+    update = await nodes.understand(state("what's BTC at?"), {}, runtime(asking, model))
     assert update["mode"] == "offline" and "timeout" in update["notes"][-1]
     assert update["pending"][0]["name"] == GET_PRICE
     spent = ScriptedChatModel(replies=[])  # would fail the test if it were called
     update = await nodes.understand(
-        state("what's BTC at?", llm_rounds=MAX_LLM_ROUNDS), {}, runtime(settings, spent)
+        state("what's BTC at?", llm_rounds=MAX_LLM_ROUNDS), {}, runtime(asking, spent)
     )
     assert update["mode"] == "offline" and "budget" in update["notes"][-1]
     assert spent.prompts == []
@@ -146,13 +156,13 @@ async def test_ground_check_removes_a_figure_no_tool_gave_and_streams_the_rest(
 
 
 async def test_the_wired_graph_runs_a_tool_round_and_answers_from_its_result(
-    settings: Settings,
+    asking: Settings,
 ) -> None:
     model = ScriptedChatModel(
         replies=[tool_call(GET_PRICE, {"symbol": "btc"}), AIMessage("BTC is at 64,321.50 USD.")]
     )
     graph = build_graph()
-    ctx = TurnContext.build(settings, TOOLS, model)
+    ctx = TurnContext.build(asking, TOOLS, model)
     final = await graph.ainvoke(state("btc price?"), context=ctx)
     assert final["answer"] == "BTC is at 64,321.50 USD." and final["grounding"]["grounded"]
     assert [r["name"] for r in final["results"]] == [GET_PRICE]
