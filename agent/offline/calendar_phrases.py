@@ -13,7 +13,7 @@ import calendar
 import re
 from datetime import date
 
-from agent.offline.lexicon import MONTHS
+from agent.offline.lexicon import MONTH_PATTERN, MONTHS
 
 #: a mention of one day: (start, end, the day)
 Mention = tuple[int, int, date]
@@ -29,8 +29,7 @@ _HOLIDAYS: tuple[tuple[str, int, int], ...] = (
     (r"valentine'?s(?: day)?", 2, 14),
     (r"(?:us |american )?independence day|(?:the )?(?:4th|fourth) of july", 7, 4),
 )
-_MONTH_WORDS = "|".join(sorted(MONTHS, key=len, reverse=True))
-_MONTH = rf"(?P<mon>{_MONTH_WORDS}|january|february|march|april|june|july|august|september|october|november|december)\.?(?![a-z])"
+_MONTH = MONTH_PATTERN
 _NO_YEAR_AFTER = (
     r"(?!,?\s+(?:of\s+)?(?:19|20)\d{2})(?!\s*-\s*\d)(?!\s*(?:%|k\b|usd|dollars?|days?|weeks?))"
 )

@@ -22,10 +22,9 @@ from agent.offline.calendar_phrases import (
     week_of,
     yearless,
 )
-from agent.offline.lexicon import MONTHS
+from agent.offline.lexicon import MONTH_PATTERN, MONTHS
 
-_MONTH_WORDS = sorted({*MONTHS, *(n.lower() for n in calendar.month_name if n)}, key=len)[::-1]
-_MONTH = r"(?P<mon>" + "|".join(_MONTH_WORDS) + r")\.?(?![a-z])"
+_MONTH = MONTH_PATTERN
 _YEAR = r"(?P<year>(?:19|20)\d{2})"
 _NOT_AMOUNT = r"(?!\s*(?:usd|dollars?|\$|k\b|days?|bars?|weeks?|points?|%))"
 _DATES = (

@@ -3,6 +3,8 @@ also English words, misspellings that are not coins, number words and month name
 
 from __future__ import annotations
 
+import calendar
+
 # Words near an ambiguous coin word ("link", "dot") that show it is meant as a coin.
 SYMBOL_CUES: frozenset[str] = frozenset(
     {
@@ -53,3 +55,10 @@ MONTHS: dict[str, int] = {
     "jan": 1, "feb": 2, "mar": 3, "apr": 4, "may": 5, "jun": 6, "jul": 7, "aug": 8,
     "sep": 9, "sept": 9, "oct": 10, "nov": 11, "dec": 12,
 }  # fmt: skip
+
+#: a month's name or abbreviation as a regular expression group `mon` ("mar", "march", "sept.")
+MONTH_PATTERN = (
+    r"(?P<mon>"
+    + "|".join(sorted({*MONTHS, *(n.lower() for n in calendar.month_name if n)}, key=len)[::-1])
+    + r")\.?(?![a-z])"
+)
