@@ -9,9 +9,10 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from agent.graph.chat import ChatService
+from agent.services.alerts import AlertService
 from agent.services.forecast import ForecastService
 from agent.services.health import HealthService
-from agent.services.jobs import JobRunner
+from agent.services.jobs import JobQueue
 from agent.services.knowledge import KnowledgeService
 from agent.services.market import MarketService
 from agent.services.sentiment import SentimentService
@@ -28,6 +29,7 @@ from knowledge.migrations import applied_versions, apply_migrations
 from knowledge.models.ledger import PredictionLedger
 from knowledge.models.registry import ModelRegistry
 from knowledge.news import NewsStore
+from knowledge.queue import ensure_queue_schema
 from knowledge.ratelimit import RateLimiter
 
 log = logging.getLogger(__name__)
@@ -59,6 +61,8 @@ def upgrade_database(settings: Settings) -> tuple[list[str], int]:
     db.open()
     try:
         applied = apply_migrations(db)
+        if ensure_queue_schema(db):
+            applied.append("job queue schema (procrastinate)")
         versions = applied_versions(db)
     finally:
         db.close()
@@ -92,7 +96,8 @@ class Services:
     knowledge: KnowledgeService
     dsn: str = field(default="", repr=False)
     limiter: RateLimiter = field(default_factory=RateLimiter)
-    jobs: JobRunner = field(default_factory=JobRunner)
+    jobs: JobQueue
+    alerts: AlertService | None = None
     chat: ChatService | None = None
     memory: Any = None
     llm: Any = None  # the chat's LanguageModel (a local model's server), closed with the chat
@@ -111,6 +116,8 @@ class Services:
         )
         db.open()
         apply_migrations(db)
+        ensure_queue_schema(db)
+        jobs = JobQueue(db)
         redis_url = _secret(settings.redis_url)
         cache = make_cache(redis_url)
         prices = PriceRepository(db)
@@ -125,7 +132,9 @@ class Services:
         health = HealthService(db, cache, redis_configured=redis_url is not None)
         registry = ModelRegistry(db)
         model_dir = settings.resolved_model_dir
-        forecasts = ForecastService(prices, registry, PredictionLedger(db), model_dir)
+        forecasts = ForecastService(
+            prices, registry, PredictionLedger(db), model_dir, training_job=jobs.training
+        )
         training = TrainingService(
             prices,
             registry,
@@ -158,6 +167,8 @@ class Services:
             embedder=embedder,
             knowledge=knowledge,
             dsn=dsn,
+            jobs=jobs,
+            alerts=AlertService.from_settings(settings, db),
             limiter=RateLimiter(redis_url),
         )
 
@@ -218,7 +229,7 @@ class Services:
     async def aclose(self) -> None:
         """Close the chat memory, the cache and the pool."""
         await self.stop_chat()
-        await self.jobs.wait_all()
+        self.jobs.close()
         await self.limiter.close()
         await self.cache.close()
         self.db.close()

@@ -56,6 +56,12 @@ class ModelNotTrainedError(ConflictError, ServiceError):
     code = "model_not_trained"
 
 
+class JobStateError(ConflictError, ServiceError):
+    """A job cannot do what was asked in its state (409), e.g. retrying one that succeeded."""
+
+    code = "job_state"
+
+
 class ModelUnavailableError(UnavailableError, ServiceError):
     """The champion's artifact is missing or corrupt (503); the registry is left unchanged. The
     message names the problem without server paths, so it is shown."""
@@ -86,6 +92,7 @@ __all__ = [
     "InsufficientDataError",
     "InvalidBarsError",
     "InvalidRequestError",
+    "JobStateError",
     "KnowledgeError",
     "LanguageModelError",
     "MigrationError",

@@ -11,11 +11,13 @@ from typing import Annotated, Literal
 from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+from agent.operations_settings import OperationsSettings
+
 # providers whose servers honour a JSON-schema `response_format` (constrained decoding)
 SCHEMA_PROVIDERS = ("openai", "local", "ollama")
 
 
-class Settings(BaseSettings):
+class Settings(BaseSettings, OperationsSettings):
     """Runtime configuration; unset optional services fall back to embedded ones."""
 
     # env_ignore_empty: `VAR=` (as in .env.example) means "use the default", never ""
@@ -181,6 +183,20 @@ class Settings(BaseSettings):
         default=True, description="without a webhook URL, `serve` also polls for updates"
     )
 
+    # alerts
+    alert_urls: SecretStr | None = Field(
+        default=None, description="comma-separated apprise URLs (slack://, mailtos://, json://)"
+    )
+    alert_telegram_chat_id: int | None = Field(
+        default=None, description="Telegram admin chat for alerts (needs TELEGRAM_BOT_TOKEN)"
+    )
+    alert_cooldown_minutes: int = Field(
+        default=360, ge=1, le=43_200, description="re-send an active alert at most this often"
+    )
+    alert_job_failures: int = Field(
+        default=3, ge=1, le=100, description="failed runs in a row of a task before an alert"
+    )
+
     @field_validator("database_url")
     @classmethod
     def _postgres_scheme(cls, value: SecretStr | None) -> SecretStr | None:
@@ -203,7 +219,7 @@ class Settings(BaseSettings):
             raise ValueError("must start with redis://, rediss:// or unix:// (or be unset)")
         return value
 
-    @field_validator("chainlit_auth_secret")
+    @field_validator("chainlit_auth_secret", "alert_urls")
     @classmethod
     def _empty_secret_is_none(cls, value: SecretStr | None) -> SecretStr | None:
         if value is not None and value.get_secret_value().strip() == "":

@@ -1,4 +1,5 @@
-"""Prometheus metrics: HTTP requests and latency, rate limiting, cache, tool calls, chat turns, jobs.
+"""Prometheus metrics: HTTP requests and latency, rate limiting, cache, tool calls, chat turns,
+jobs (by state, durations, time since each scheduled task last succeeded, workers).
 
 HTTP series are recorded by the gatekeeper middleware; the rest is read from the services at
 scrape time, so `/metrics` always shows the live counters.
@@ -11,7 +12,12 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest
-from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
+from prometheus_client.core import (
+    CounterMetricFamily,
+    GaugeMetricFamily,
+    HistogramMetricFamily,
+    Metric,
+)
 from prometheus_client.registry import Collector
 
 CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
@@ -49,10 +55,48 @@ class ServicesCollector(Collector):
             for mode, count in sorted(chat.turns.items()):
                 turns.add_metric([mode], count)
             yield turns
-        jobs = GaugeMetricFamily("background_jobs", "Background jobs by status", labels=["status"])
-        for status, count in sorted(services.jobs.counts().items()):
-            jobs.add_metric([status], count)
-        yield jobs
+        yield from _job_metrics(services)
+
+
+JOB_BUCKETS = (0.1, 0.5, 1, 5, 15, 60, 300, 900, 3600, 4 * 3600)
+
+
+def _job_metrics(services: Any) -> Iterator[Metric]:
+    """Jobs by state, durations by task, seconds since each scheduled task last succeeded and
+    live workers, read from the shared queue (so every replica reports the same)."""
+    try:
+        store = services.jobs.store
+        counts, durations = store.counts(), store.durations()
+        overview = services.jobs.overview(services.settings)
+    except Exception:  # a scrape never fails because the database does
+        return
+    jobs = GaugeMetricFamily("background_jobs", "Jobs in the queue by state", labels=["status"])
+    for status, count in sorted(counts.items()):
+        jobs.add_metric([status], count)
+    yield jobs
+    histogram = HistogramMetricFamily(
+        "job_duration_seconds", "Run time of finished jobs", labels=["task", "outcome"]
+    )
+    by_key: dict[tuple[str, str], list[float]] = {}
+    for task, outcome, seconds in durations:
+        by_key.setdefault((task, outcome), []).append(seconds)
+    for (task, outcome), values in sorted(by_key.items()):
+        buckets = [(str(b), sum(v <= b for v in values)) for b in JOB_BUCKETS]
+        buckets.append(("+Inf", len(values)))
+        histogram.add_metric([task, outcome], buckets, sum(values))
+    yield histogram
+    since = GaugeMetricFamily(
+        "scheduled_task_seconds_since_success",
+        "Seconds since each scheduled task last succeeded",
+        labels=["schedule", "task"],
+    )
+    for entry in overview["schedule"]:
+        if entry["seconds_since_success"] is not None:
+            since.add_metric([entry["name"], entry["task"]], entry["seconds_since_success"])
+    yield since
+    workers = GaugeMetricFamily("job_workers", "Workers with a recent heartbeat")
+    workers.add_metric([], overview["workers"])
+    yield workers
 
 
 class Metrics:

@@ -124,7 +124,7 @@ class SystemStatus(Open):
     requests: dict[str, int]
     cache: dict[str, Any]
     chat: ChatCounters
-    jobs: dict[str, int]
+    jobs: dict[str, Any]
     models: dict[str, Any]
     data: list[dict[str, Any]]
 
@@ -138,16 +138,27 @@ class JobAccepted(Open):
 
 
 class JobStatus(Open):
-    """A background job's status and, once finished, its outcome or error."""
+    """A job's state, progress while it runs, attempts, and once finished its outcome or error."""
 
     id: str
     kind: str
     params: dict[str, Any]
     status: str
-    created_at: float
+    attempts: int
+    queue: str
+    created_at: float | None
+    started_at: float | None
     finished_at: float | None
+    progress: dict[str, Any] | None = None
     result: Any = None
     error: str | None = None
+
+
+class JobList(Open):
+    """The newest jobs first, from the shared queue (every replica answers the same)."""
+
+    jobs: list[JobStatus]
+    counts: dict[str, int]
 
 
 class Index(Open):

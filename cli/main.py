@@ -14,6 +14,8 @@ from cli.common import cli_settings as _settings
 from cli.common import console
 from cli.common import progress_bar as _progress
 from cli.db import app as db_app
+from cli.jobs import app as jobs_app
+from cli.jobs import worker, worker_beside
 from cli.knowledge import app as knowledge_app
 from cli.models import app as models_app
 from cli.sentiment import news_app, sentiment_app
@@ -40,6 +42,8 @@ app.add_typer(models_app, name="models")
 app.add_typer(sentiment_app, name="sentiment")
 app.add_typer(news_app, name="news")
 app.add_typer(knowledge_app, name="knowledge")
+app.add_typer(jobs_app, name="jobs")
+app.command("worker")(worker)
 
 
 @data_app.command("import")
@@ -227,7 +231,8 @@ def serve(
         typer.Option(min=1, max=64, help="worker processes (set REDIS_URL so they share state)"),
     ] = 1,
 ) -> None:
-    """Serve the API with the web chat at /ui (one process, or several uvicorn workers)."""
+    """Serve the API with the web chat at /ui (one process, or several uvicorn workers), and a
+    job worker process beside it unless START_WORKER=false."""
     import uvicorn
 
     from api.logging_setup import configure_logging_for
@@ -250,10 +255,12 @@ def serve(
     if workers == 1:
         from api.main import create_app
 
-        uvicorn.run(create_app(settings), **options)
+        with worker_beside(settings):
+            uvicorn.run(create_app(settings), **options)
         return
     _prepare_workers(settings)
-    uvicorn.run("cli.main:worker_app", factory=True, workers=workers, **options)
+    with worker_beside(settings):
+        uvicorn.run("cli.main:worker_app", factory=True, workers=workers, **options)
 
 
 def _prepare_workers(settings: Settings) -> None:

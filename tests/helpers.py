@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 
 import psycopg
@@ -88,3 +89,35 @@ def api_routes(routes: list[Any]) -> Iterator[Any]:
             yield route
         elif hasattr(route, "original_router"):  # FastAPI's included routers
             yield from api_routes(route.original_router.routes)
+
+
+@contextmanager
+def running_worker(services: Any, *, start_up: bool = False) -> Iterator[None]:
+    """A job worker on `services` in a thread with its own event loop, stopped (running jobs
+    finished) on exit: what `crypto-assistant worker` does, inside the test process."""
+    import asyncio
+    import threading
+
+    from agent.services.worker import run_worker
+
+    loop = asyncio.new_event_loop()
+    stop = asyncio.Event()
+    failure: list[BaseException] = []
+
+    def main() -> None:
+        try:
+            loop.run_until_complete(run_worker(services, stop=stop, start_up=start_up))
+        except BaseException as exc:  # surfaced in the test below
+            failure.append(exc)
+        finally:
+            loop.close()
+
+    thread = threading.Thread(target=main, name="test-worker", daemon=True)
+    thread.start()
+    try:
+        yield
+    finally:
+        if not loop.is_closed():
+            loop.call_soon_threadsafe(stop.set)
+        thread.join(timeout=120)
+    assert not failure, f"the worker stopped with {failure[0]!r}"

@@ -6,6 +6,8 @@ from __future__ import annotations
 import logging
 import re
 import threading
+import time
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -53,8 +55,11 @@ class ForecastService:
         registry: ModelRegistry,
         ledger: PredictionLedger,
         model_dir: Path,
+        *,
+        training_job: Callable[[str], Any] | None = None,
     ) -> None:
         self.prices = prices
+        self.training_job = training_job  # the queued or running training of a coin, if any
         self.registry = registry
         self.ledger = ledger
         self.model_dir = model_dir
@@ -64,6 +69,9 @@ class ForecastService:
     def _champion(self, symbol: str) -> ModelVersion:
         champion = self.registry.champion(symbol)
         if champion is None:
+            job = self.training_job(symbol) if self.training_job else None
+            if job is not None:
+                raise ModelNotTrainedError(being_trained(symbol, job))
             raise ModelNotTrainedError(
                 f"No forecasting model for {symbol} yet. Train one with "
                 f"`{train_command(symbol)}` (or POST /models/{symbol}/train with the admin key)."
@@ -270,3 +278,22 @@ class ForecastService:
             "warm": sorted(self._warm),
             "drift_flags": drift,
         }
+
+
+def being_trained(symbol: str, job: Any, now: float | None = None) -> str:
+    """What a forecast question hears while its coin's first model is queued or training."""
+    now = time.time() if now is None else now
+    if job.status == "running" and job.started_at:
+        since = datetime.fromtimestamp(job.started_at, UTC).strftime("%Y-%m-%d %H:%M UTC")
+        minutes = max(0, round((now - job.started_at) / 60))
+        stage = (job.progress or {}).get("stage")
+        return (
+            f"The forecasting model for {symbol} is being trained: started {since} "
+            f"({minutes} min ago){f', now at: {stage}' if stage else ''}. "
+            "Ask again when it has finished; no forecast is given before it is evaluated."
+        )
+    since = datetime.fromtimestamp(job.created_at or now, UTC).strftime("%Y-%m-%d %H:%M UTC")
+    return (
+        f"A forecasting model for {symbol} is queued for training since {since}; it starts "
+        "when a worker is free. Ask again when it has finished."
+    )

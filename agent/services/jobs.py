@@ -1,78 +1,136 @@
-"""Background jobs (market refreshes now, model training later): started, tracked, never in-request."""
+"""The durable job queue every process shares: deferring work for the workers, and the jobs'
+states, progress and outcomes, read from Postgres so any replica answers the same.
+
+The engine is procrastinate (a Postgres-backed task queue): workers on any number of machines,
+locks so one coin never trains twice at once, periodic tasks deferred once per period.
+"""
 
 from __future__ import annotations
 
-import asyncio
 import logging
-import time
-import uuid
-from collections.abc import Awaitable, Callable
-from dataclasses import asdict, dataclass, field
-from typing import Any, Literal
+from typing import Any
+
+from agent.errors import NotFoundError
+from knowledge.database import Database
+from knowledge.queue import JobRecord, JobStore
 
 log = logging.getLogger(__name__)
-Status = Literal["queued", "running", "succeeded", "failed"]
+__all__ = ["HEAVY", "JobQueue", "JobRecord"]
+#: the queue of CPU-heavy work (training); a worker runs it in a lane of its own, so refreshes
+#: and scoring never wait behind a training
+HEAVY = "heavy"
 
 
-@dataclass
-class Job:
-    """One background task and its outcome."""
-
-    id: str
-    kind: str
-    params: dict[str, Any]
-    status: Status = "queued"
-    created_at: float = field(default_factory=time.time)
-    finished_at: float | None = None
-    result: Any = None
-    error: str | None = None
-
-    def as_dict(self) -> dict[str, Any]:
-        return asdict(self)
+def _job_id(text: str | int) -> int:
+    try:
+        value = int(text)
+    except (TypeError, ValueError):
+        raise NotFoundError(f"No job {text}.") from None
+    if not 0 < value < 2**63:
+        raise NotFoundError(f"No job {text}.")
+    return value
 
 
-class JobRunner:
-    """Runs coroutines as asyncio tasks, keeps the last jobs for status queries."""
+class JobQueue:
+    """Defers tasks by name and reads jobs back; safe to share between threads."""
 
-    def __init__(self, keep: int = 200) -> None:
-        self._jobs: dict[str, Job] = {}
-        self._tasks: set[asyncio.Task[None]] = set()
-        self._keep = keep
+    def __init__(self, db: Database) -> None:
+        self.db = db
+        self.store = JobStore(db)
+        self._app: Any = None
 
-    def submit(self, kind: str, params: dict[str, Any], work: Callable[[], Awaitable[Any]]) -> Job:
-        """Start `work` in the background and return its job record at once."""
-        job = Job(id=uuid.uuid4().hex, kind=kind, params=params)
-        self._jobs[job.id] = job
-        while len(self._jobs) > self._keep:
-            self._jobs.pop(next(iter(self._jobs)))
+    def _procrastinate(self) -> Any:
+        """A procrastinate app on this process's pool, used only to defer (workers run jobs)."""
+        if self._app is None:
+            import procrastinate
 
-        async def run() -> None:
-            job.status = "running"
-            try:
-                job.result = await work()
-                job.status = "succeeded"
-            except Exception as exc:  # a failed job is recorded, never raised into the server
-                log.exception("job %s (%s) failed", job.id, kind)
-                job.status, job.error = "failed", str(exc) or type(exc).__name__
-            finally:
-                job.finished_at = time.time()
+            connector = procrastinate.SyncPsycopgConnector()
+            connector.open(pool=self.db.pool)
+            self._app = procrastinate.App(connector=connector)
+        return self._app
 
-        task = asyncio.create_task(run())
-        self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
-        return job
+    def defer(
+        self,
+        task: str,
+        params: dict[str, Any] | None = None,
+        *,
+        lock: str | None = None,
+        unique: str | None = None,
+        priority: int = 0,
+        queue: str = "default",
+    ) -> JobRecord:
+        """Queue `task(**params)` for a worker. `unique` is a queueing lock: while a job with
+        the same one waits, that job is returned instead of a second one."""
+        from procrastinate.exceptions import AlreadyEnqueued
 
-    def get(self, job_id: str) -> Job | None:
-        return self._jobs.get(job_id)
+        kwargs = dict(params or {})
+        try:
+            job_id = (
+                self._procrastinate()
+                .configure_task(
+                    name=task, lock=lock, queueing_lock=unique, priority=priority, queue=queue
+                )
+                .defer(**kwargs)
+            )
+        except AlreadyEnqueued:
+            waiting = self.store.active(task, **kwargs)
+            if waiting is None:  # it started in between: queue this one after it
+                return self.defer(task, params, lock=lock, priority=priority, queue=queue)
+            return waiting
+        record = self.store.get(job_id)
+        assert record is not None
+        return record
+
+    def get(self, job_id: str | int) -> JobRecord:
+        record = self.store.get(_job_id(job_id))
+        if record is None:
+            raise NotFoundError(f"No job {job_id}.")
+        return record
+
+    def list(
+        self, *, limit: int = 50, status: str | None = None, kind: str | None = None
+    ) -> list[JobRecord]:
+        return self.store.recent(limit=limit, status=status, kind=kind)
+
+    def retry(self, job_id: str | int) -> JobRecord:
+        """Queue a failed job again (a running one whose worker died too)."""
+        from agent.errors import JobStateError
+
+        record = self.get(job_id)
+        if not self.store.retry(int(record.id)):
+            raise JobStateError(
+                f"Job {record.id} is {record.status}: only a failed job can be retried."
+            )
+        return self.get(record.id)
 
     def counts(self) -> dict[str, int]:
-        """Jobs by status, for /system-status."""
-        out: dict[str, int] = {}
-        for job in self._jobs.values():
-            out[job.status] = out.get(job.status, 0) + 1
-        return out
+        return self.store.counts()
 
-    async def wait_all(self) -> None:
-        """Let running jobs finish (shutdown, tests)."""
-        if self._tasks:
-            await asyncio.gather(*self._tasks, return_exceptions=True)
+    def train(self, symbol: str, reason: str = "requested") -> JobRecord:
+        """Queue a training of `symbol`: one per coin at a time (lock), at most one waiting."""
+        return self.defer(
+            "train_model",
+            {"symbol": symbol, "reason": reason},
+            lock=f"train:{symbol}",
+            unique=f"train:{symbol}",
+            queue=HEAVY,
+        )
+
+    def training(self, symbol: str) -> JobRecord | None:
+        """The queued or running training of `symbol`, if any (for "being trained" answers)."""
+        return self.store.active("train_model", symbol=symbol)
+
+    def overview(self, settings: Any) -> dict[str, Any]:
+        """For /system-status: jobs by state, live workers, and the schedule with each
+        entry's last and next run."""
+        from agent.services.schedule import schedule_view
+
+        return {
+            "counts": self.store.counts(),
+            "workers": len(self.store.workers()),
+            "schedule": schedule_view(settings, self.store.last_runs()),
+        }
+
+    def close(self) -> None:
+        """Release the deferring app (the pool belongs to the caller)."""
+        self._app = None

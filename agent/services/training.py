@@ -8,6 +8,8 @@ when the windows differ, the champion's configuration is re-evaluated on the can
 from __future__ import annotations
 
 import logging
+import os
+import shutil
 import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -23,6 +25,7 @@ from knowledge.models.registry import ModelRegistry, ModelVersion
 
 log = logging.getLogger(__name__)
 EVAL_HORIZONS = (1, 7, 30)
+PARTIAL = ".partial"
 EpochProgress = Callable[[int, float, float], None]
 FoldProgress = Callable[[int, int], None]
 
@@ -58,6 +61,13 @@ class TrainOutcome:
             "reason": self.reason,
             "metrics": self.metrics,
         }
+
+
+def _clear_partials(folder: Path) -> None:
+    """Remove artifact folders a killed training left half written (never registered)."""
+    if folder.is_dir():
+        for leftover in folder.glob(f"*{PARTIAL}"):
+            shutil.rmtree(leftover, ignore_errors=True)
 
 
 def _no_data(symbol: str) -> NotFoundError:
@@ -171,7 +181,10 @@ class TrainingService:
         trained = train_model(bars, config, progress=progress.on_epoch)
         stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S")
         folder = self.model_dir / symbol / f"{stamp}-{uuid.uuid4().hex[:6]}"
-        save_model(trained, folder, metrics=metrics)
+        _clear_partials(self.model_dir / symbol)  # a run killed mid-save left one (one per coin)
+        partial = folder.with_name(folder.name + PARTIAL)
+        save_model(trained, partial, metrics=metrics)
+        os.replace(partial, folder)  # the registry only ever names a complete folder
         candidate = self.registry.register(
             symbol,
             train_start=trained.train_start.date(),

@@ -52,16 +52,12 @@ async def train(
     _: AdminDep,
     symbol: Annotated[str, Path(min_length=1, max_length=32)],
 ) -> Any:
-    """Start training in the background (never inside the request): 202 with the job id.
+    """Queue training for a worker (never in the API process): 202 with the job id; a training
+    of this coin already waiting is returned instead of a second one.
 
     A coin without stored daily bars is refused at once (404) instead of a job that must fail.
     """
     resolved = services.market.symbols([symbol])[0]
     await anyio.to_thread.run_sync(services.training.require_data, resolved)
-
-    async def work() -> dict[str, Any]:
-        outcome = await anyio.to_thread.run_sync(services.training.train, resolved)
-        return outcome.as_dict()
-
-    job = services.jobs.submit("model_train", {"symbol": resolved}, work)
+    job = await anyio.to_thread.run_sync(services.jobs.train, resolved)
     return accepted(job)

@@ -60,7 +60,9 @@ def _build(request: Request, services: Any) -> dict[str, Any]:
 
 @router.get("/system-status", response_model=SystemStatus)
 async def system_status(request: Request, services: ServicesDep) -> dict[str, Any]:
-    """Uptime, live counters, data freshness per symbol and the model summary.
+    """Uptime, live counters, data freshness per series (with its last successful refresh),
+    the model summary, and the job queue: jobs by state, live workers, the schedule with each
+    entry's last and next run.
 
     Library and Python versions and the cache and rate-limiter backends are shown only with the
     admin key in `X-API-Key` (the app version is public, as on `/`); without it the cache shows
@@ -69,16 +71,22 @@ async def system_status(request: Request, services: ServicesDep) -> dict[str, An
     market = services.market
 
     def freshness() -> list[dict[str, Any]]:
-        return [
-            {
-                "symbol": c.symbol,
-                "interval": c.interval,
-                "rows": c.rows,
-                "source": c.source,
-                **market.freshness(c.symbol, c.interval).as_dict(),
-            }
-            for c in market.prices.coverage()
-        ]
+        synced = market.prices.sync_states()
+        out = []
+        for c in market.prices.coverage():
+            sync = synced.get((c.symbol, c.interval))
+            success = sync.last_success_at if sync is not None else None
+            out.append(
+                {
+                    "symbol": c.symbol,
+                    "interval": c.interval,
+                    "rows": c.rows,
+                    "source": c.source,
+                    **market.freshness(c.symbol, c.interval).as_dict(),
+                    "refreshed_at": success.isoformat() if success else None,
+                }
+            )
+        return out
 
     chat = services.chat
     public: dict[str, Any] = {
@@ -95,7 +103,7 @@ async def system_status(request: Request, services: ServicesDep) -> dict[str, An
             if chat
             else {},
         },
-        "jobs": services.jobs.counts(),
+        "jobs": await anyio.to_thread.run_sync(services.jobs.overview, services.settings),
         "models": await anyio.to_thread.run_sync(services.forecasts.summary),
         "data": await anyio.to_thread.run_sync(freshness),
     }

@@ -12,6 +12,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from agent.core import Services
+from agent.operations_settings import SCHEDULE_DEFAULTS
 from agent.settings import Settings
 from api.main import create_app
 from knowledge.market.csv_files import import_file
@@ -20,6 +21,10 @@ from tests.factories import write_csv
 from tests.fakes.openai_server import FakeOpenAI
 
 pytestmark = pytest.mark.integration
+#: no periodic task fires during a test unless the test asks for it (a worker it starts would
+#: otherwise reach for the default news feeds on the quarter hour), and no first-run training
+#: is queued unless the test names a watchlist
+NO_SCHEDULE: dict[str, Any] = {name: "off" for name in SCHEDULE_DEFAULTS} | {"watchlist": []}
 
 
 @pytest.fixture
@@ -32,6 +37,7 @@ def make_settings(database_url: str, tmp_path: Path) -> Callable[..., Settings]:
             "data_home": tmp_path / "var",
             "market_provider": "none",
             "load_data_on_start": False,
+            **NO_SCHEDULE,
         }
         values.update(overrides)
         return Settings(_env_file=None, **values)  # type: ignore[call-arg]
@@ -97,6 +103,8 @@ def env(database_url: str, tmp_path: Path) -> dict[str, str]:
         "DATA_HOME": str(tmp_path / "var"),
         "MARKET_PROVIDER": "none",
         "LOAD_DATA_ON_START": "false",
+        **{name.upper(): "off" for name in SCHEDULE_DEFAULTS},
+        "WATCHLIST": "none",
     }
 
 
@@ -123,6 +131,7 @@ def private_settings(private_postgres: Any, tmp_path: Path) -> Callable[..., Set
             "data_home": tmp_path / "var",
             "market_provider": "none",
             "load_data_on_start": False,
+            **NO_SCHEDULE,
         }
         return Settings(_env_file=None, **values | overrides)  # type: ignore[call-arg]
 

@@ -14,7 +14,7 @@ from api.logging_setup import JsonFormatter
 from knowledge.market.yahoo import YFinanceProvider
 from tests.factories import synthetic_bars
 from tests.fakes.yahoo_server import FakeYahoo
-from tests.helpers import wait_job
+from tests.helpers import running_worker, wait_job
 from tests.servers import RedisProcess
 
 # every app here starts with these daily BTC-USD bars stored (app_factory is in conftest.py)
@@ -65,7 +65,8 @@ def test_admin_routes_need_the_key(app_factory: Callable[..., TestClient]) -> No
         assert missing.json()["error"]["message"].startswith("This route needs the admin API key")
         ok = client.post("/admin/market/refresh", json=body, headers={"X-API-Key": "adm-key-123"})
         assert ok.status_code == 202
-        job = wait_job(client, ok.json()["status_url"], "adm-key-123", 20)
+        with running_worker(client.app.state.services):  # type: ignore[attr-defined]
+            job = wait_job(client, ok.json()["status_url"], "adm-key-123", 20)
         assert job["status"] == "succeeded", job
         assert job["result"][0]["symbol"] == "ETH-USD" and job["result"][0]["ok"] is True
         rows = client.get("/historical-data/ETH-USD").json()["rows"]

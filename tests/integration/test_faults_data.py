@@ -21,7 +21,7 @@ from knowledge.market.csv_files import import_file
 from knowledge.market.yahoo import YFinanceProvider
 from tests.factories import synthetic_bars, write_csv
 from tests.fakes.yahoo_server import FakeYahoo
-from tests.helpers import wait_job
+from tests.helpers import running_worker, wait_job
 from tools.forecast import ForecastConfig
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -42,7 +42,10 @@ def test_a_failing_provider_keeps_stored_data_served_marked_stale_with_the_reaso
         )
         services = Services.build(make_settings(admin_api_key="admin-key"), provider=provider)
         try:
-            with TestClient(create_app(services.settings, services)) as client:
+            with (
+                TestClient(create_app(services.settings, services)) as client,
+                running_worker(services),
+            ):
                 start = client.post(
                     "/admin/market/refresh", json={"symbols": ["BTC-USD"]}, headers=ADMIN
                 )

@@ -16,7 +16,7 @@ from agent.services.training import TrainProgress
 from api.main import create_app
 from knowledge.market.csv_files import import_file
 from tests.factories import TINY_FORECAST, synthetic_bars, write_csv
-from tests.helpers import wait_job
+from tests.helpers import running_worker, wait_job
 
 TINY = TINY_FORECAST
 BARS = synthetic_bars(420, seed=5, start="2022-01-01")
@@ -103,7 +103,9 @@ def test_a_missing_artifact_is_503_and_the_champion_stays(
     assert services.training.registry.champion("BTC-USD") == champion
 
 
-def test_admin_training_runs_in_the_background(forecasting: tuple[Services, TestClient]) -> None:
+def test_admin_training_runs_in_a_worker(forecasting: tuple[Services, TestClient]) -> None:
+    """POST /models/{symbol}/train queues a job; a worker runs it; while it waits or runs, a
+    forecast says it is being trained; a second request returns the waiting job."""
     services, client = forecasting
     assert client.post("/models/BTC-USD/train").status_code == 401
     services.settings.admin_api_key = SecretStr("admin-key")
@@ -112,9 +114,19 @@ def test_admin_training_runs_in_the_background(forecasting: tuple[Services, Test
     assert "No daily data stored for ETH-USD" in no_data.json()["error"]["message"]
     res = client.post("/models/btc/train", headers={"X-API-Key": "admin-key"})
     assert res.status_code == 202
-    job = wait_job(client, res.json()["status_url"], "admin-key", 120)
+    again = client.post("/models/BTC-USD/train", headers={"X-API-Key": "admin-key"})
+    assert again.json()["job_id"] == res.json()["job_id"]  # one waiting training per coin
+    waiting = client.post("/forecast", json={"symbol": "BTC-USD", "horizon_days": 3})
+    assert waiting.status_code == 409
+    assert "queued for training since" in waiting.json()["error"]["message"]
+    with running_worker(services):
+        job = wait_job(client, res.json()["status_url"], "admin-key", 120)
     assert job["status"] == "succeeded", job
     assert job["result"]["version"] == 1 and job["result"]["promoted"] is True
+    assert job["attempts"] == 1 and job["started_at"] <= job["finished_at"]
+    assert (
+        client.post("/forecast", json={"symbol": "BTC-USD", "horizon_days": 3}).status_code == 200
+    )
 
 
 # A deliberately poor first model: one epoch from another seed, raw (unshrunk) network output.

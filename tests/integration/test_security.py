@@ -38,7 +38,7 @@ from tests.fakes.openai_server import (
     tool_call,
 )
 from tests.fakes.telegram_server import FakeTelegram
-from tests.helpers import api_routes, wait_job
+from tests.helpers import api_routes, running_worker, wait_job
 from tests.servers import RedisProcess
 
 pytestmark = pytest.mark.integration
@@ -141,7 +141,8 @@ def test_no_secret_in_logs_traces_responses_or_settings(
             assert fallback.json()["mode"] == "offline"  # the provider's 500, answered offline
             refresh = client.post("/admin/market/refresh", json={"symbols": ["btc"]}, headers=admin)
             assert refresh.status_code == 202
-            wait_job(client, refresh.json()["status_url"], ADMIN_KEY, 10)
+            with running_worker(services):
+                wait_job(client, refresh.json()["status_url"], ADMIN_KEY, 10)
             job = client.get(refresh.json()["status_url"], headers=admin)
             assert job.json()["status"] == "failed"  # no provider here: a logged failure
             wrong = client.post("/admin/market/refresh", json={}, headers={"X-API-Key": "guess"})

@@ -39,7 +39,7 @@ JENKINSFILE = ROOT / "Jenkinsfile"
 MAKEFILE = ROOT / "Makefile"
 CI_RUN = ROOT / ".ci" / "run"
 
-APP_SERVICES = {"migrate", "api", "bot", "job"}
+APP_SERVICES = {"migrate", "api", "worker", "bot", "job"}
 APP_USER = "10001:10001"
 # Services from official images: each runs as that image's own unprivileged user, named in
 # `user:` (the images create these users and own their data directories). None needs root.
@@ -55,6 +55,7 @@ APP_ENVIRONMENT = {
     "PORT",
     "TRUST_FORWARDED_FOR",
     "TELEGRAM_POLL_IN_API",
+    "START_WORKER",
     "LOG_LEVEL",
     "LOG_FORMAT",
 }
@@ -108,7 +109,9 @@ def _memory_limit(service: dict[str, Any]) -> str | None:
 
 
 def test_the_stack_has_every_service(services: dict[str, dict[str, Any]]) -> None:
-    assert set(services) >= {"postgres", "redis", "migrate", "api", "bot", "nginx", "jenkins"}
+    assert set(services) >= {
+        *("postgres", "redis", "migrate", "api", "worker", "bot", "nginx", "jenkins")
+    }
     assert services["postgres"]["image"].startswith("pgvector/pgvector:pg1")
     assert services["redis"]["image"] == "redis:7-alpine"
     assert services["nginx"]["image"].startswith("nginx:1.27")
@@ -284,6 +287,33 @@ def test_the_api_scales_behind_nginx(services: dict[str, dict[str, Any]]) -> Non
         assert services[name]["networks"] == ["backend"], f"{name} must stay internal"
     assert _load_yaml(COMPOSE_FILE)["networks"]["backend"]["internal"] is True
     assert "pgdata:/var/lib/postgresql/data" in services["postgres"]["volumes"]
+
+
+def test_the_worker_scales_and_the_api_runs_none(services: dict[str, dict[str, Any]]) -> None:
+    """Jobs run in the `worker` service (as many replicas as wanted), never inside the API."""
+    worker = services["worker"]
+    assert worker["command"] == ["worker"]
+    assert worker["build"]["target"] == "job", "the job image carries the training stack"
+    assert "container_name" not in worker, "a fixed name forbids --scale worker=N"
+    assert "ports" not in worker and "expose" not in worker, "the worker serves no HTTP"
+    assert worker["deploy"]["replicas"] == "${WORKER_REPLICAS:-1}"
+    assert worker["healthcheck"]["test"] == [
+        *("CMD", "healthcheck", "process", "crypto-assistant", "worker")
+    ]
+    assert _memory_limit(worker) == "4g"
+    assert worker["shm_size"] == services["api"]["shm_size"]
+    grace = re.fullmatch(r"(\d+)s", worker["stop_grace_period"])
+    assert grace and int(grace[1]) >= 60, "SIGTERM must leave time to release the job"
+    depends = {name: spec["condition"] for name, spec in worker["depends_on"].items()}
+    assert depends == {
+        "postgres": "service_healthy",
+        "redis": "service_healthy",
+        "migrate": "service_completed_successfully",
+    }
+    assert _environment(services["api"])["START_WORKER"] == "false"
+    for override in OVERRIDES:
+        replicas = _load_yaml(override)["services"]["worker"]["deploy"]["replicas"]
+        assert replicas.startswith("${WORKER_REPLICAS:-"), override.name
 
 
 def test_compose_targets_match_the_dockerfile(services: dict[str, dict[str, Any]]) -> None:
