@@ -117,7 +117,7 @@ class Services:
         db.open()
         apply_migrations(db)
         ensure_queue_schema(db)
-        jobs = JobQueue(db)
+        jobs = JobQueue(db, stalled_after=settings.worker_stalled_after_seconds)
         redis_url = _secret(settings.redis_url)
         cache = make_cache(redis_url)
         prices = PriceRepository(db)

@@ -9,7 +9,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Annotated
 
-from pydantic import BaseModel, Field, field_validator
+from pydantic import BaseModel, Field, field_validator, model_validator
 from pydantic_settings import NoDecode
 
 #: schedule entries: setting name -> default cron (UTC; a sixth field is seconds; "off" disables)
@@ -22,7 +22,6 @@ SCHEDULE_DEFAULTS = {
     "schedule_alerts": "*/10 * * * *",
     "schedule_backup": "0 3 * * *",
     "schedule_cleanup": "45 3 * * *",
-    "schedule_stalled": "* * * * *",
 }
 
 
@@ -56,7 +55,6 @@ class OperationsSettings(BaseModel):
     schedule_alerts: str = SCHEDULE_DEFAULTS["schedule_alerts"]
     schedule_backup: str = SCHEDULE_DEFAULTS["schedule_backup"]
     schedule_cleanup: str = SCHEDULE_DEFAULTS["schedule_cleanup"]
-    schedule_stalled: str = SCHEDULE_DEFAULTS["schedule_stalled"]
 
     @field_validator(*SCHEDULE_DEFAULTS)
     @classmethod
@@ -83,3 +81,12 @@ class OperationsSettings(BaseModel):
     @classmethod
     def _empty_path(cls, value: object) -> object:
         return None if value == "" else value
+
+    @model_validator(mode="after")
+    def _stalled_after_heartbeats(self) -> OperationsSettings:
+        if self.worker_stalled_after_seconds < 2 * self.worker_heartbeat_seconds:
+            raise ValueError(
+                "WORKER_STALLED_AFTER_SECONDS must be at least twice WORKER_HEARTBEAT_SECONDS, "
+                "or the jobs of live workers would be queued again"
+            )
+        return self

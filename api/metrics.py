@@ -67,7 +67,9 @@ def _job_metrics(services: Any) -> Iterator[Metric]:
     try:
         store = services.jobs.store
         counts, durations = store.counts(), store.durations()
-        overview = services.jobs.overview(services.settings)
+        overview = services.jobs.overview(
+            services.settings, provider=services.market.provider is not None
+        )
     except Exception:  # a scrape never fails because the database does
         return
     jobs = GaugeMetricFamily("background_jobs", "Jobs in the queue by state", labels=["status"])

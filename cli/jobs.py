@@ -7,7 +7,7 @@ import os
 import signal
 import subprocess
 import sys
-import time
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
@@ -43,7 +43,9 @@ def list_jobs(
     services = cli_services()
     try:
         jobs = services.jobs.list(limit=limit, status=status, kind=kind)
-        overview = services.jobs.overview(services.settings)
+        overview = services.jobs.overview(
+            services.settings, provider=services.market.provider is not None
+        )
     finally:
         services.db.close()
     table = Table("id", "task", "params", "state", "attempts", "started", "finished", "progress")
@@ -128,10 +130,46 @@ def worker() -> None:
         asyncio.run(services.aclose())
 
 
+class _Child:
+    """`serve`'s worker process, started again (after a pause) whenever it exits on its own."""
+
+    def __init__(self, env: dict[str, str]) -> None:
+        self.env = env
+        self.proc = self._start()
+        self.stopping = threading.Event()
+        self.watch = threading.Thread(target=self._keep_alive, name="worker-watch", daemon=True)
+        self.watch.start()
+
+    def _start(self) -> subprocess.Popen[bytes]:
+        return subprocess.Popen([sys.executable, "-m", "cli.main", "worker"], env=self.env)
+
+    def _keep_alive(self) -> None:
+        while not self.stopping.wait(2.0):
+            code = self.proc.poll()
+            if code is None:
+                continue
+            console.print(
+                f"[yellow]The worker process exited ({code}); starting it again.[/yellow]"
+            )
+            if self.stopping.wait(5.0):
+                return
+            self.proc = self._start()
+
+    def stop(self) -> None:
+        self.stopping.set()
+        self.watch.join(timeout=5)
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)  # a training gives its job back at once
+            try:
+                self.proc.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+
+
 @contextmanager
-def worker_beside(settings: Any) -> Iterator[subprocess.Popen[bytes] | None]:
+def worker_beside(settings: Any) -> Iterator[_Child | None]:
     """`serve`'s worker: a `crypto-assistant worker` child process sharing the database (the
-    embedded server's URL is handed over), stopped with SIGTERM when the server stops."""
+    embedded server's URL is handed over), restarted if it dies, stopped with the server."""
     if not settings.start_worker:
         yield None
         return
@@ -139,15 +177,11 @@ def worker_beside(settings: Any) -> Iterator[subprocess.Popen[bytes] | None]:
 
     env = dict(os.environ)
     env.setdefault("DATABASE_URL", database_url(settings))
-    child = subprocess.Popen([sys.executable, "-m", "cli.main", "worker"], env=env)
-    console.print(f"Worker process {child.pid} started beside the API (START_WORKER=false: none)")
+    child = _Child(env)
+    console.print(
+        f"Worker process {child.proc.pid} started beside the API (START_WORKER=false: none)"
+    )
     try:
         yield child
     finally:
-        if child.poll() is None:
-            child.send_signal(signal.SIGTERM)
-            deadline = time.monotonic() + 30
-            while child.poll() is None and time.monotonic() < deadline:
-                time.sleep(0.2)
-            if child.poll() is None:
-                child.kill()
+        child.stop()

@@ -154,11 +154,18 @@ class JobStore:
                 (job_id, json.dumps(result, default=str), error),
             )
 
+    def waiting(self, queueing_lock: str) -> JobRecord | None:
+        """The queued job holding `queueing_lock`, if one waits."""
+        query = _SELECT + " WHERE j.queueing_lock = %s AND j.status = 'todo' LIMIT 1"
+        with self.db.connection() as conn, conn.cursor(row_factory=dict_row) as cur:
+            row = cur.execute(query, (queueing_lock,)).fetchone()
+        return _record(row) if row else None
+
     def active(self, kind: str, **params: Any) -> JobRecord | None:
-        """The oldest queued or running job of `kind` whose arguments include `params`."""
+        """A running job of `kind` whose arguments include `params`, else the oldest queued."""
         query = (
             _SELECT + " WHERE j.task_name = %s AND j.status IN ('todo', 'doing')"
-            " AND j.args @> %s::jsonb ORDER BY j.id LIMIT 1"
+            " AND j.args @> %s::jsonb ORDER BY j.status = 'doing' DESC, j.id LIMIT 1"
         )
         with self.db.connection() as conn, conn.cursor(row_factory=dict_row) as cur:
             row = cur.execute(query, (kind, json.dumps(params))).fetchone()
@@ -187,44 +194,62 @@ class JobStore:
                 broken.add(task)
         return out
 
-    def last_runs(self) -> dict[str, dict[str, Any]]:
-        """Per task: when it last succeeded and how its latest finished run ended."""
+    def last_run(self, task: str, args: dict[str, Any] | None = None) -> dict[str, Any]:
+        """When jobs of `task` (with arguments including `args`) last succeeded and how the
+        latest finished one ended."""
         with self.db.connection() as conn:
-            rows = conn.execute(
-                """SELECT j.task_name,
-                          max(e.at) FILTER (WHERE e.type = 'succeeded') AS succeeded,
-                          max(e.at) FILTER (WHERE e.type IN ('succeeded', 'failed')) AS finished,
+            row = conn.execute(
+                """SELECT max(e.at) FILTER (WHERE e.type = 'succeeded'),
+                          max(e.at) FILTER (WHERE e.type IN ('succeeded', 'failed')),
                           (array_agg(e.type::text ORDER BY e.at DESC) FILTER (
-                              WHERE e.type IN ('succeeded', 'failed')))[1] AS last
+                              WHERE e.type IN ('succeeded', 'failed')))[1]
                      FROM procrastinate_jobs j JOIN procrastinate_events e ON e.job_id = j.id
-                    GROUP BY j.task_name"""
-            ).fetchall()
-        return {
-            task: {"last_success": _stamp(ok), "last_run": _stamp(done), "last_status": last}
-            for task, ok, done, last in rows
-        }
+                    WHERE j.task_name = %s AND j.args @> %s::jsonb""",
+                (task, json.dumps(args or {})),
+            ).fetchone()
+        ok, done, last = row if row else (None, None, None)
+        return {"last_success": _stamp(ok), "last_run": _stamp(done), "last_status": last}
 
-    def retry(self, job_id: int) -> bool:
-        """Queue a failed (or stalled running) job again; False when it is in no such state."""
+    def retry(self, job_id: int, stalled_after: float) -> bool:
+        """Queue a failed job again, or a running one whose worker is gone or silent for
+        `stalled_after` seconds; False in any other state (a live worker's job is left alone,
+        or two workers would run it)."""
         with self.db.connection() as conn, conn.transaction():
             row = conn.execute(
-                "SELECT status::text FROM procrastinate_jobs WHERE id = %s FOR UPDATE",
-                (job_id,),
+                """SELECT j.status::text,
+                          j.worker_id IS NULL OR w.id IS NULL
+                          OR w.last_heartbeat < now() - make_interval(secs => %s)
+                     FROM procrastinate_jobs j
+                     LEFT JOIN procrastinate_workers w ON w.id = j.worker_id
+                    WHERE j.id = %s FOR UPDATE OF j""",
+                (stalled_after, job_id),
             ).fetchone()
-            if row is None or row[0] not in ("failed", "doing"):
+            if row is None or not (row[0] == "failed" or (row[0] == "doing" and row[1])):
                 return False
             conn.execute(
                 "SELECT procrastinate_retry_job_v2(%s, now(), NULL, NULL, NULL)", (job_id,)
             )
         return True
 
-    def workers(self) -> list[dict[str, Any]]:
-        """Workers that sent a heartbeat, newest first (their id and when they last did)."""
+    def workers(self, alive_within: float = 60.0) -> list[dict[str, Any]]:
+        """Worker lanes whose last heartbeat is at most `alive_within` seconds old, newest first."""
         with self.db.connection() as conn:
             rows = conn.execute(
-                "SELECT id, last_heartbeat FROM procrastinate_workers ORDER BY last_heartbeat DESC"
+                "SELECT id, last_heartbeat FROM procrastinate_workers"
+                " WHERE last_heartbeat >= now() - make_interval(secs => %s)"
+                " ORDER BY last_heartbeat DESC",
+                (alive_within,),
             ).fetchall()
         return [{"id": r[0], "last_heartbeat": _stamp(r[1])} for r in rows]
+
+    def prune_outcomes(self) -> int:
+        """Delete the progress and outcome rows of jobs the queue no longer has."""
+        with self.db.connection() as conn:
+            cur = conn.execute(
+                "DELETE FROM job_outcomes o WHERE NOT EXISTS "
+                "(SELECT 1 FROM procrastinate_jobs j WHERE j.id = o.job_id)"
+            )
+            return cur.rowcount
 
     def durations(self, limit: int = 2000) -> list[tuple[str, str, float]]:
         """(task, final state, seconds from start to finish) of the latest finished runs."""

@@ -34,8 +34,9 @@ def _job_id(text: str | int) -> int:
 class JobQueue:
     """Defers tasks by name and reads jobs back; safe to share between threads."""
 
-    def __init__(self, db: Database) -> None:
+    def __init__(self, db: Database, *, stalled_after: float = 60.0) -> None:
         self.db = db
+        self.stalled_after = stalled_after  # a running job's worker silent this long is dead
         self.store = JobStore(db)
         self._app: Any = None
 
@@ -73,9 +74,11 @@ class JobQueue:
                 .defer(**kwargs)
             )
         except AlreadyEnqueued:
-            waiting = self.store.active(task, **kwargs)
-            if waiting is None:  # it started in between: queue this one after it
-                return self.defer(task, params, lock=lock, priority=priority, queue=queue)
+            waiting = self.store.waiting(unique) if unique else None
+            if waiting is None:  # it started in between: try once more
+                return self.defer(
+                    task, params, lock=lock, unique=unique, priority=priority, queue=queue
+                )
             return waiting
         record = self.store.get(job_id)
         assert record is not None
@@ -97,9 +100,10 @@ class JobQueue:
         from agent.errors import JobStateError
 
         record = self.get(job_id)
-        if not self.store.retry(int(record.id)):
+        if not self.store.retry(int(record.id), self.stalled_after):
             raise JobStateError(
-                f"Job {record.id} is {record.status}: only a failed job can be retried."
+                f"Job {record.id} is {record.status}: only a failed job, or a running one whose "
+                "worker has stopped answering, can be retried."
             )
         return self.get(record.id)
 
@@ -120,15 +124,15 @@ class JobQueue:
         """The queued or running training of `symbol`, if any (for "being trained" answers)."""
         return self.store.active("train_model", symbol=symbol)
 
-    def overview(self, settings: Any) -> dict[str, Any]:
+    def overview(self, settings: Any, *, provider: bool = True) -> dict[str, Any]:
         """For /system-status: jobs by state, live workers, and the schedule with each
         entry's last and next run."""
         from agent.services.schedule import schedule_view
 
         return {
             "counts": self.store.counts(),
-            "workers": len(self.store.workers()),
-            "schedule": schedule_view(settings, self.store.last_runs()),
+            "workers": len(self.store.workers(self.stalled_after)),
+            "schedule": schedule_view(settings, self.store.last_run, provider=provider),
         }
 
     def close(self) -> None:

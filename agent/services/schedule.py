@@ -4,6 +4,7 @@ and next run of each, read from the queue's tables."""
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -22,8 +23,9 @@ class Entry:
     what: str = ""
 
 
-def entries(settings: Any) -> list[Entry]:
-    """The enabled schedule entries (a cron of `off` disables one)."""
+def entries(settings: Any, *, provider: bool = True) -> list[Entry]:
+    """The enabled schedule entries (a cron of `off` disables one; without a market-data
+    provider there is nothing to refresh)."""
     table = [
         Entry(
             "market_daily",
@@ -63,16 +65,9 @@ def entries(settings: Any) -> list[Entry]:
             {},
             "finished jobs past JOB_RETENTION_DAYS removed",
         ),
-        Entry(
-            "stalled",
-            "retry_stalled",
-            settings.schedule_stalled,
-            {},
-            "jobs of dead workers queued again",
-        ),
     ]
     assert len(table) == len(SCHEDULE_DEFAULTS)
-    return [e for e in table if e.cron != "off"]
+    return [e for e in table if e.cron != "off" and (provider or e.task != "market_refresh")]
 
 
 def _next_run(cron: str, now: float) -> float:
@@ -88,13 +83,18 @@ def _iso(stamp: float | None) -> str | None:
 
 
 def schedule_view(
-    settings: Any, last_runs: dict[str, dict[str, Any]], now: float | None = None
+    settings: Any,
+    last_runs: Callable[[str, dict[str, Any]], dict[str, Any]],
+    now: float | None = None,
+    *,
+    provider: bool = True,
 ) -> list[dict[str, Any]]:
-    """Each entry with its cron, what it does, its task's last run and success, and next run."""
+    """Each entry with its cron, what it does, its last run and success (of its task with its
+    arguments, `last_runs(task, kwargs)`), and its next run."""
     now = time.time() if now is None else now
     out = []
-    for entry in entries(settings):
-        runs = last_runs.get(entry.task, {})
+    for entry in entries(settings, provider=provider):
+        runs = last_runs(entry.task, entry.kwargs)
         success = runs.get("last_success")
         out.append(
             {

@@ -6,15 +6,21 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 from agent.services.jobs import HEAVY, JobQueue
 
 log = logging.getLogger(__name__)
+
+
+class WorkerStopping(Exception):
+    """The worker is shutting down: a long job gives its job back to the queue at once."""
 
 
 class JobFailed(Exception):
@@ -27,6 +33,12 @@ class Runtime:
 
     services: Any
     queue: JobQueue
+    stopping: threading.Event = field(default_factory=threading.Event)
+
+    def check(self) -> None:
+        """Raise WorkerStopping when the worker is stopping (called between steps)."""
+        if self.stopping.is_set():
+            raise WorkerStopping("the worker is stopping; the job goes back to the queue")
 
     @property
     def settings(self) -> Any:
@@ -51,8 +63,10 @@ async def market_refresh(
 ) -> Any:
     """New bars from the provider, then the ledger scored and first-run training checked."""
     services = rt.services
-    if interval == "1h" and not symbols:
+    if interval == "1h" and not symbols:  # hourly bars: the watchlist's (none when empty)
         symbols = rt.settings.watchlist
+        if not symbols:
+            return []
     wanted = services.market.symbols(symbols or None)
     note = throttled(rt.queue.store, job_id)
     results = await asyncio.to_thread(
@@ -98,14 +112,19 @@ def train_model(rt: Runtime, job_id: int, symbol: str, reason: str = "requested"
     state = {"stage": "starting"}
 
     def stage(text: str) -> None:
+        rt.check()
         state["stage"] = text
         note(text)
 
-    progress = TrainProgress(
-        on_stage=stage,
-        on_fold=lambda done, total: note(f"{state['stage']} (fold)", done, total),
-        on_epoch=lambda done, *_: note(f"{state['stage']} (epoch)", done, None),
-    )
+    def fold(done: int, total: int) -> None:
+        rt.check()
+        note(f"{state['stage']} (fold)", done, total)
+
+    def epoch(done: int, *_: Any) -> None:
+        rt.check()  # inside Keras' fit: the exception ends the fit, nothing is saved
+        note(f"{state['stage']} (epoch)", done, None)
+
+    progress = TrainProgress(on_stage=stage, on_fold=fold, on_epoch=epoch)
     outcome = rt.services.training.train(symbol, progress)
     return outcome.as_dict() | {"reason": reason}
 
@@ -125,7 +144,8 @@ def bootstrap(rt: Runtime, job_id: int) -> Any:
 
     services = rt.services
     queued: dict[str, str] = {}
-    for symbol in services.market.symbols(rt.settings.watchlist):
+    watchlist = rt.settings.watchlist  # empty: no first-run training (never "every coin")
+    for symbol in services.market.symbols(watchlist) if watchlist else []:
         if services.prices.last_timestamp(symbol, "1d") is None:
             continue
         if services.training.registry.champion(symbol) is not None:
@@ -153,14 +173,18 @@ def train_sentiment(rt: Runtime, job_id: int, csv: str) -> Any:
 
 
 def backup(rt: Runtime, job_id: int) -> Any:
-    """A dump of the database under DATA_HOME/backups, keeping the newest BACKUP_KEEP."""
+    """A dump of the database in DATA_HOME/backups as `scheduled-<UTC time>.dump`, keeping the
+    newest BACKUP_KEEP of those (dumps made by hand with `db backup` are never deleted)."""
     from agent.services.backup import backup_database, default_backup_path
 
     settings = rt.settings
     note = throttled(rt.queue.store, job_id)
-    result = backup_database(settings, on_progress=lambda *a: note("dumping"))
     folder = default_backup_path(settings).parent
-    dumps = sorted(folder.glob("crypto-assistant-*.dump"), key=lambda p: p.name, reverse=True)
+    stamp = datetime.now(UTC).strftime("%Y%m%d-%H%M%S")
+    result = backup_database(
+        settings, folder / f"scheduled-{stamp}.dump", on_progress=lambda *a: note("dumping")
+    )
+    dumps = sorted(folder.glob("scheduled-*.dump"), key=lambda p: p.name, reverse=True)
     removed = [p.name for p in dumps[settings.backup_keep :]]
     for path in dumps[settings.backup_keep :]:
         path.unlink(missing_ok=True)

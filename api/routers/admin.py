@@ -43,7 +43,7 @@ async def list_jobs(
     services: ServicesDep,
     _: AdminDep,
     status: State | None = None,
-    kind: Annotated[str | None, Query(max_length=64)] = None,
+    kind: Annotated[str | None, Query(pattern=r"^[a-z_]{1,64}$")] = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
 ) -> Any:
     """The newest jobs with state, progress, attempts and outcome, and the counts by state."""

@@ -62,7 +62,7 @@ def _build(request: Request, services: Any) -> dict[str, Any]:
 async def system_status(request: Request, services: ServicesDep) -> dict[str, Any]:
     """Uptime, live counters, data freshness per series (with its last successful refresh),
     the model summary, and the job queue: jobs by state, live workers, the schedule with each
-    entry's last and next run.
+    entry's last and next run. With the admin key also the alert conditions (active or cleared).
 
     Library and Python versions and the cache and rate-limiter backends are shown only with the
     admin key in `X-API-Key` (the app version is public, as on `/`); without it the cache shows
@@ -103,8 +103,15 @@ async def system_status(request: Request, services: ServicesDep) -> dict[str, An
             if chat
             else {},
         },
-        "jobs": await anyio.to_thread.run_sync(services.jobs.overview, services.settings),
+        "jobs": await anyio.to_thread.run_sync(
+            lambda: services.jobs.overview(
+                services.settings, provider=services.market.provider is not None
+            )
+        ),
         "models": await anyio.to_thread.run_sync(services.forecasts.summary),
         "data": await anyio.to_thread.run_sync(freshness),
     }
-    return {**public, **_build(request, services)} if _is_admin(request, services) else public
+    if not _is_admin(request, services):
+        return public
+    alerts = services.alerts.overview if services.alerts is not None else list
+    return {**public, **_build(request, services), "alerts": await anyio.to_thread.run_sync(alerts)}

@@ -174,7 +174,111 @@ def test_the_schedule_jobs_and_metrics_are_visible(make_settings: Callable[..., 
             assert 'background_jobs{status="succeeded"}' in text
             assert 'job_duration_seconds_count{outcome="succeeded",task="bootstrap"}' in text
             assert 'scheduled_task_seconds_since_success{schedule="bootstrap"' in text
+            assert "alerts" not in client.get("/system-status").json()  # the admin's only
+            assert client.get("/system-status", headers=ADMIN).json()["alerts"] == []
             listed = client.get("/admin/jobs", params={"kind": "bootstrap"}, headers=ADMIN)
             assert listed.status_code == 200 and listed.json()["jobs"][0]["kind"] == "bootstrap"
+    finally:
+        services.db.close()
+
+
+@pytest.mark.timeout(180)
+def test_the_first_run_trains_the_sentiment_head_from_the_configured_labelled_set(
+    make_settings: Callable[..., Settings], tmp_path: Path
+) -> None:
+    """With SENTIMENT_TRAIN_CSV and no head yet, the first-run check queues the head's training;
+    a worker trains it; the next check finds the head and queues nothing."""
+    from tools.sentiment.embedding_head import latest_head
+
+    rows = ["text,label"]
+    for i in range(20):
+        rows += [
+            f"Shares surge {i} after strong results,bullish",
+            f"Stock plunges {i} on weak guidance,bearish",
+            f"Company schedules meeting {i} for Tuesday,neutral",
+        ]
+    labelled = tmp_path / "labelled.csv"
+    labelled.write_text("\n".join(rows) + "\n")
+    services = Services.build(make_settings(sentiment_train_csv=labelled))
+    try:
+        assert latest_head(services.settings.resolved_model_dir) is None
+        first = services.jobs.defer("bootstrap", unique="bootstrap")
+        with running_worker(services):
+            done = _until(
+                lambda: (j := services.jobs.get(first.id)).status == "succeeded" and j, 30, "check"
+            )
+            assert set(done.result["queued"]) == {"sentiment"}
+            trained = services.jobs.get(done.result["queued"]["sentiment"])
+            trained = _until(
+                lambda: (j := services.jobs.get(trained.id)).status == "succeeded" and j,
+                120,
+                "the head's training",
+            )
+            assert 0 < trained.result["macro_f1"] <= 1 and trained.queue == "heavy"
+            assert latest_head(services.settings.resolved_model_dir) is not None
+            second = services.jobs.defer("bootstrap", unique="bootstrap")
+            again = _until(
+                lambda: (j := services.jobs.get(second.id)).status == "succeeded" and j, 30, "check"
+            )
+            assert again.result["queued"] == {}
+    finally:
+        services.db.close()
+
+
+def test_an_empty_watchlist_trains_nothing_and_refreshes_no_hourly_bars(
+    make_settings: Callable[..., Settings], tmp_path: Path
+) -> None:
+    """WATCHLIST=none means no first-run training, never "every coin": BTC has bars and no
+    model, and the first-run check queues nothing; the hourly refresh has nothing to fetch."""
+    from knowledge.market.csv_files import import_file
+    from tests.factories import synthetic_bars, write_csv
+
+    with FakeYahoo({"BTC-USD": 30_000.0}, daily_bars=60) as yahoo:
+        services = Services.build(make_settings(watchlist="none"), provider=_provider(yahoo))
+        try:
+            import_file(services.prices, write_csv(tmp_path, "BTC-USD.csv", synthetic_bars(80)))
+            check = services.jobs.defer("bootstrap")
+            hourly = services.jobs.defer("market_refresh", {"interval": "1h"})
+            with running_worker(services):
+                for job in (check, hourly):
+                    _until(lambda j=job: services.jobs.get(j.id).status == "succeeded", 30, "run")
+            assert services.jobs.get(check.id).result == {"queued": {}}
+            assert services.jobs.get(hourly.id).result == []
+            assert services.jobs.training("BTC-USD") is None and not yahoo.history_requests()
+        finally:
+            services.db.close()
+
+
+@pytest.mark.timeout(120)
+def test_the_scheduled_backup_keeps_the_newest_backup_keep_dumps(
+    make_settings: Callable[..., Settings],
+) -> None:
+    """Three scheduled backups with BACKUP_KEEP=2: each is a complete dump, the oldest is
+    removed, and the job says which."""
+    services = Services.build(make_settings(backup_keep=2))
+    try:
+        folder = services.settings.data_home / "backups"
+        results = []
+        with running_worker(services):
+            for _ in range(3):
+                job = services.jobs.defer("backup")
+                done = _until(
+                    lambda j=job: (
+                        (r := services.jobs.get(j.id)).status != "queued"
+                        and r.status != "running"
+                        and r
+                    ),
+                    60,
+                    "a backup",
+                )
+                assert done.status == "succeeded", done
+                results.append(done.result)
+                time.sleep(1.1)  # dump names carry the second
+        (folder / "crypto-assistant-by-hand.dump").write_bytes(b"made with db backup")
+        kept = sorted(p.name for p in folder.glob("*.dump") if p.name.startswith("scheduled-"))
+        assert kept == sorted(r["path"] for r in results[1:])
+        assert results[2]["removed"] == [results[0]["path"]]
+        assert all(r["bytes"] > 0 for r in results)
+        assert (folder / "crypto-assistant-by-hand.dump").exists()
     finally:
         services.db.close()

@@ -98,7 +98,7 @@ def test_jobs_list_show_and_retry_from_the_command_line(
         assert retried.exit_code == 0 and "queued again" in retried.output
         assert services.jobs.get(job.id).status == "queued"
         again = runner.invoke(app, ["jobs", "retry", job.id], env=env)
-        assert again.exit_code == 1 and "only a failed job can be retried" in again.output
+        assert again.exit_code == 1 and "only a failed job" in again.output
         missing = runner.invoke(app, ["jobs", "show", "424242"], env=env)
         assert missing.exit_code == 1 and "No job 424242" in missing.output
     finally:

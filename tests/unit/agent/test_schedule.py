@@ -16,7 +16,7 @@ from agent.services.forecast import being_trained
 from agent.services.jobs import JobQueue
 from agent.services.schedule import entries, schedule_view
 from agent.services.worker import _retry_strategy
-from agent.services.worker_tasks import throttled
+from agent.services.worker_tasks import WorkerStopping, throttled
 from agent.settings import Settings, SettingsError, load_settings
 
 
@@ -50,20 +50,19 @@ def test_the_watchlist_reads_commas_and_none() -> None:
 
 def test_the_view_gives_each_entry_its_last_run_and_the_next_one() -> None:
     now = datetime(2026, 1, 5, 0, 4, 0, tzinfo=UTC).timestamp()
-    last = {
-        "market_refresh": {
-            "last_run": now - 600,
-            "last_status": "failed",
-            "last_success": now - 3600,
-        }
-    }
+    daily_runs = {"last_run": now - 600, "last_status": "failed", "last_success": now - 3600}
+
+    def last(task: str, args: dict[str, Any]) -> dict[str, Any]:
+        return daily_runs if (task, args.get("interval")) == ("market_refresh", "1d") else {}
+
     view = {e["name"]: e for e in schedule_view(_settings(), last, now=now)}
     daily = view["market_daily"]
     assert daily["next_run"] == "2026-01-05T00:05:00+00:00"  # 5 0 * * *, a minute later
     assert daily["last_status"] == "failed" and daily["seconds_since_success"] == 3600.0
+    assert view["market_hourly"]["last_run"] is None  # its own runs, not the daily ones
     assert view["news"]["next_run"] == "2026-01-05T00:15:00+00:00"
     assert view["news"]["last_run"] is None and view["news"]["seconds_since_success"] is None
-    seconds = schedule_view(_settings(schedule_news="* * * * * */10"), {}, now=now + 3)
+    seconds = schedule_view(_settings(schedule_news="* * * * * */10"), last, now=now + 3)
     assert {e["name"]: e for e in seconds}["news"]["next_run"] == "2026-01-05T00:04:10+00:00"
 
 
@@ -72,13 +71,22 @@ def _job(attempts: int) -> Any:
 
 
 def test_transient_failures_are_retried_with_growing_waits_and_bad_requests_never() -> None:
-    policy = _retry_strategy()(max_attempts=3, exponential_wait=4)
+    policy = _retry_strategy(3)  # three runs: the first and two retries
     first = policy.get_retry_decision(exception=TimeoutError("slow"), job=_job(0))
     second = policy.get_retry_decision(exception=OSError("reset"), job=_job(1))
     assert first.retry_at is not None and second.retry_at > first.retry_at
-    assert policy.get_retry_decision(exception=OSError(), job=_job(3)) is None  # all runs used
+    assert policy.get_retry_decision(exception=OSError(), job=_job(2)) is None  # third run failed
+    assert _retry_strategy(1).get_retry_decision(exception=OSError(), job=_job(0)) is None
     for error in (InvalidRequestError("no provider"), NotFoundError("no data")):
         assert policy.get_retry_decision(exception=error, job=_job(0)) is None
+    # a worker shutting down gives a training back at once, whatever its runs so far
+    back = policy.get_retry_decision(exception=WorkerStopping("stop"), job=_job(9))
+    assert back is not None and back.retry_at is not None
+
+
+def test_a_stalled_timeout_shorter_than_two_heartbeats_is_refused() -> None:
+    with pytest.raises(SettingsError, match="twice WORKER_HEARTBEAT_SECONDS"):
+        load_settings(_env_file=None, worker_heartbeat_seconds=30, worker_stalled_after_seconds=40)
 
 
 def test_progress_is_written_at_most_once_a_second_but_the_last_step_always() -> None:
