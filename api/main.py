@@ -37,7 +37,10 @@ VERSION = "0.1.0"
 
 async def _load_market_data(services: Services) -> None:
     message = await anyio.to_thread.run_sync(
-        load_market_data, services.market, services.settings.crypto_data_dir, abandon_on_cancel=True
+        lambda: load_market_data(
+            services.market, services.settings.crypto_data_dir, provider_refresh=False
+        ),
+        abandon_on_cancel=True,
     )
     await services.market.invalidate_all()
     if "could not" in message or "failed" in message:

@@ -66,12 +66,13 @@ def _job_metrics(services: Any) -> Iterator[Metric]:
     live workers, read from the shared queue (so every replica reports the same)."""
     try:
         store = services.jobs.store
-        counts, durations = store.counts(), store.durations()
+        durations = store.durations()
         overview = services.jobs.overview(
             services.settings, provider=services.market.provider is not None
         )
     except Exception:  # a scrape never fails because the database does
         return
+    counts = overview["counts"]
     jobs = GaugeMetricFamily("background_jobs", "Jobs in the queue by state", labels=["status"])
     for status, count in sorted(counts.items()):
         jobs.add_metric([status], count)

@@ -168,7 +168,8 @@ def main(settings: Settings, *, load_data: bool = False) -> None:
     _check_polling(settings)
     services = Services.build(settings)
     if load_data:
-        log.info(load_market_data(services.market, services.settings.crypto_data_dir))
+        data_dir = services.settings.crypto_data_dir
+        log.info(load_market_data(services.market, data_dir, provider_refresh=False))
     try:
         run_polling(services, settings, close_services=True)
     except InvalidToken as exc:

@@ -121,3 +121,14 @@ def running_worker(services: Any, *, start_up: bool = False) -> Iterator[None]:
             loop.call_soon_threadsafe(stop.set)
         thread.join(timeout=120)
     assert not failure, f"the worker stopped with {failure[0]!r}"
+
+
+def until(check: Callable[[], Any], limit: float, what: str, every: float = 0.25) -> Any:
+    """Poll `check` until it returns something truthy (returned); fail naming `what` after
+    `limit` seconds."""
+    deadline = time.monotonic() + limit
+    while not (value := check()):
+        if time.monotonic() > deadline:
+            raise AssertionError(f"{what} did not happen within {limit:g} s")
+        time.sleep(every)
+    return value

@@ -26,8 +26,11 @@ def _from_provider(market: MarketService) -> str:
     return f"market data: refreshed {len(ok)}/{len(refreshed)} symbols from the provider"
 
 
-def load_market_data(market: MarketService, data_dir: Path | None) -> str:
-    """Import `data_dir` if set, else refresh from the provider; say what happened."""
+def load_market_data(
+    market: MarketService, data_dir: Path | None, *, provider_refresh: bool = True
+) -> str:
+    """Import `data_dir` if set, else refresh from the provider; say what happened. Servers
+    pass `provider_refresh=False`: the workers refresh at their start and on the schedule."""
     try:
         if data_dir is not None:
             results = market.import_paths([data_dir])
@@ -36,6 +39,8 @@ def load_market_data(market: MarketService, data_dir: Path | None) -> str:
                 f"market data: {len(results)} file(s) in {data_dir}, "
                 f"{len(new)} imported, {len(results) - len(new)} unchanged"
             )
+        if market.provider is not None and not provider_refresh:
+            return "market data: the workers refresh it from the provider (start-up, schedule)"
         if market.provider is not None:
             return _from_provider(market)
     except KnowledgeError as exc:

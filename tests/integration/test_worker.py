@@ -20,23 +20,12 @@ from api.main import create_app
 from knowledge.market.yahoo import YFinanceProvider
 from tests.fakes.feed_server import FeedServer
 from tests.fakes.yahoo_server import FakeYahoo
-from tests.helpers import running_worker
+from tests.helpers import running_worker, until
 from tests.unit.sentiment.samples import Story, rss
 from tools.forecast import ForecastConfig
 
 TINY = ForecastConfig(window=10, units=(8,), epochs=2, patience=1, horizon=30, batch_size=32)
 ADMIN = {"X-API-Key": "admin-key"}
-
-
-def _until(check: Callable[[], Any], limit: float, what: str) -> Any:
-    deadline = time.monotonic() + limit
-    while True:
-        value = check()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise AssertionError(f"{what} did not happen within {limit:g} s")
-        time.sleep(0.25)
 
 
 def _provider(yahoo: FakeYahoo) -> YFinanceProvider:
@@ -78,20 +67,20 @@ def test_a_fresh_start_loads_trains_fetches_and_scores_without_any_command(
                 running_worker(services, start_up=True),
             ):
                 for coin in coins:
-                    _until(
+                    until(
                         lambda c=coin: services.training.registry.champion(c), 240, f"{coin} model"
                     )
                 assert services.prices.last_timestamp("BTC-USD", "1d") is not None
                 stored = services.sentiment.store.count()
                 assert stored == 2
-                assert _until(lambda: not services.sentiment.store.unscored(), 60, "scoring")
+                assert until(lambda: not services.sentiment.store.unscored(), 60, "scoring")
 
                 def all_done() -> list[dict[str, Any]] | None:
                     jobs = client.get("/admin/jobs", headers=ADMIN).json()["jobs"]
                     finished = all(j["status"] in ("succeeded", "failed") for j in jobs)
                     return jobs if finished else None
 
-                jobs = _until(all_done, 60, "every job finishing")
+                jobs = until(all_done, 60, "every job finishing")
                 trained = {j["params"]["symbol"] for j in jobs if j["kind"] == "train_model"}
                 assert trained == set(coins)
                 assert all(
@@ -132,7 +121,7 @@ def test_a_running_server_keeps_its_data_as_fresh_as_the_refresh_period(
                             return datetime.fromisoformat(stamp) if stamp else None
                     return None
 
-                _until(refreshed, 20, "the first scheduled refresh")
+                until(refreshed, 20, "the first scheduled refresh")
                 ages = []
                 end = time.monotonic() + 15
                 while time.monotonic() < end:
@@ -165,7 +154,7 @@ def test_the_schedule_jobs_and_metrics_are_visible(make_settings: Callable[..., 
                 entry = {e["name"]: e for e in jobs["schedule"]}["bootstrap"]
                 return jobs if entry["last_status"] == "succeeded" else None
 
-            jobs = _until(ran, 20, "a scheduled bootstrap")
+            jobs = until(ran, 20, "a scheduled bootstrap")
             assert [e["name"] for e in jobs["schedule"]] == ["bootstrap"]  # the rest are off
             entry = jobs["schedule"][0]
             assert entry["cron"] == "* * * * * */2" and entry["next_run"] > entry["last_run"]
@@ -204,12 +193,12 @@ def test_the_first_run_trains_the_sentiment_head_from_the_configured_labelled_se
         assert latest_head(services.settings.resolved_model_dir) is None
         first = services.jobs.defer("bootstrap", unique="bootstrap")
         with running_worker(services):
-            done = _until(
+            done = until(
                 lambda: (j := services.jobs.get(first.id)).status == "succeeded" and j, 30, "check"
             )
             assert set(done.result["queued"]) == {"sentiment"}
             trained = services.jobs.get(done.result["queued"]["sentiment"])
-            trained = _until(
+            trained = until(
                 lambda: (j := services.jobs.get(trained.id)).status == "succeeded" and j,
                 120,
                 "the head's training",
@@ -217,7 +206,7 @@ def test_the_first_run_trains_the_sentiment_head_from_the_configured_labelled_se
             assert 0 < trained.result["macro_f1"] <= 1 and trained.queue == "heavy"
             assert latest_head(services.settings.resolved_model_dir) is not None
             second = services.jobs.defer("bootstrap", unique="bootstrap")
-            again = _until(
+            again = until(
                 lambda: (j := services.jobs.get(second.id)).status == "succeeded" and j, 30, "check"
             )
             assert again.result["queued"] == {}
@@ -241,7 +230,7 @@ def test_an_empty_watchlist_trains_nothing_and_refreshes_no_hourly_bars(
             hourly = services.jobs.defer("market_refresh", {"interval": "1h"})
             with running_worker(services):
                 for job in (check, hourly):
-                    _until(lambda j=job: services.jobs.get(j.id).status == "succeeded", 30, "run")
+                    until(lambda j=job: services.jobs.get(j.id).status == "succeeded", 30, "run")
             assert services.jobs.get(check.id).result == {"queued": {}}
             assert services.jobs.get(hourly.id).result == []
             assert services.jobs.training("BTC-USD") is None and not yahoo.history_requests()
@@ -262,7 +251,7 @@ def test_the_scheduled_backup_keeps_the_newest_backup_keep_dumps(
         with running_worker(services):
             for _ in range(3):
                 job = services.jobs.defer("backup")
-                done = _until(
+                done = until(
                     lambda j=job: (
                         (r := services.jobs.get(j.id)).status != "queued"
                         and r.status != "running"

@@ -9,7 +9,6 @@ import time
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
 
 import pytest
 
@@ -18,19 +17,10 @@ from agent.settings import Settings
 from cli.main import app
 from tests.fakes.feed_server import FeedServer
 from tests.fakes.telegram_server import FakeTelegram
-from tests.helpers import runner, running_worker
+from tests.helpers import runner, running_worker, until
 from tests.unit.sentiment.samples import Story, rss
 
 ADMIN_CHAT = -100777
-
-
-def _until(check: Callable[[], Any], limit: float, what: str) -> Any:
-    deadline = time.monotonic() + limit
-    while not (value := check()):
-        if time.monotonic() > deadline:
-            raise AssertionError(f"{what} did not happen within {limit:g} s")
-        time.sleep(0.2)
-    return value
 
 
 @pytest.mark.timeout(180)
@@ -60,16 +50,16 @@ def test_a_task_failing_again_and_again_alerts_once_and_clears_once(
                     return [t for t in telegram.sent_texts(ADMIN_CHAT)]
 
                 failures = lambda: services.jobs.store.consecutive_failures().get("news_refresh", 0)  # noqa: E731
-                _until(lambda: failures() >= 4, 60, "four failed news refreshes")
-                _until(lambda: alerts(), 10, "an alert")
+                until(lambda: failures() >= 4, 60, "four failed news refreshes")
+                until(lambda: alerts(), 10, "an alert")
                 time.sleep(3)  # more checks and failures: still one message
                 (alert,) = alerts()
                 assert "news_refresh" in alert
                 feeds.configure("/n.xml", status=None)  # the source comes back
                 when = datetime.now(UTC) - timedelta(hours=1)
                 (feeds.root / "n.xml").write_text(rss([Story("Bitcoin up", "https://n.t/1", when)]))
-                _until(lambda: failures() == 0, 30, "a successful news refresh")
-                _until(lambda: len(alerts()) == 2, 10, "the cleared message")
+                until(lambda: failures() == 0, 30, "a successful news refresh")
+                until(lambda: len(alerts()) == 2, 10, "the cleared message")
                 time.sleep(2)
             assert len(alerts()) == 2 and "clear" in alerts()[1].lower()
         finally:
@@ -84,7 +74,7 @@ def test_jobs_list_show_and_retry_from_the_command_line(
     try:
         job = services.jobs.defer("market_refresh", {"interval": "1d"})  # no provider: fails
         with running_worker(services):
-            _until(lambda: services.jobs.get(job.id).status == "failed", 30, "the failure")
+            until(lambda: services.jobs.get(job.id).status == "failed", 30, "the failure")
         wide = env | {"COLUMNS": "200"}
         listed = runner.invoke(app, ["jobs", "list", "--status", "failed"], env=wide)
         assert listed.exit_code == 0, listed.output

@@ -25,19 +25,9 @@ from agent.settings import Settings
 from api.main import create_app
 from knowledge.market.csv_files import import_file
 from tests.factories import synthetic_bars, write_csv
+from tests.helpers import until
 
 ADMIN = {"X-API-Key": "admin-key"}
-
-
-def _until(check: Callable[[], Any], limit: float, what: str) -> Any:
-    deadline = time.monotonic() + limit
-    while True:
-        value = check()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise AssertionError(f"{what} did not happen within {limit:g} s")
-        time.sleep(0.25)
 
 
 def _worker_env(database_url: str, tmp_path: Path, **extra: str) -> dict[str, str]:
@@ -113,7 +103,7 @@ def test_a_stopped_or_killed_worker_leaves_its_training_to_another_that_complete
     try:
         job = services.jobs.train("BTC-USD")
         with _workers(env, tmp_path) as (first,):
-            _until(lambda: "walk-forward" in _stage(services, job.id), 180, "training")
+            until(lambda: "walk-forward" in _stage(services, job.id), 180, "training")
             stopped_at = time.monotonic()
             first.send_signal(signal.SIGTERM)
             assert first.wait(timeout=60) == 0
@@ -122,7 +112,7 @@ def test_a_stopped_or_killed_worker_leaves_its_training_to_another_that_complete
         assert given_back.status == "queued" and "WorkerStopping" in (given_back.error or "")
 
         with _workers(env, tmp_path) as (second,):
-            _until(lambda: "final fit" in _stage(services, job.id), 180, "the final fit")
+            until(lambda: "final fit" in _stage(services, job.id), 180, "the final fit")
             second.send_signal(signal.SIGKILL)
             second.wait(timeout=10)
         killed = services.jobs.get(job.id)
@@ -134,7 +124,7 @@ def test_a_stopped_or_killed_worker_leaves_its_training_to_another_that_complete
         (half / "model.keras.partial.keras").write_bytes(b"half a model")
 
         with _workers(env, tmp_path):  # a new worker: the job is noticed, run again, finished
-            done = _until(
+            done = until(
                 lambda: (j := services.jobs.get(job.id)).status in ("succeeded", "failed") and j,
                 240,
                 "the retried training",
