@@ -10,6 +10,7 @@ from typing import Any
 
 from agent.graph.chat import ChatService
 from agent.services.alerts import AlertService
+from agent.services.backtest import BacktestService
 from agent.services.forecast import ForecastService
 from agent.services.health import HealthService
 from agent.services.jobs import JobQueue
@@ -88,6 +89,7 @@ class Services:
     prices: PriceRepository
     market: MarketService
     technical: TechnicalService
+    backtests: BacktestService
     health: HealthService
     forecasts: ForecastService
     training: TrainingService
@@ -129,6 +131,7 @@ class Services:
             stale_after_hours=settings.stale_after_hours,
         )
         technical = TechnicalService(prices, cache, cache_ttl=settings.cache_ttl_seconds)
+        backtests = BacktestService(prices, cache, cache_ttl=settings.cache_ttl_seconds)
         health = HealthService(db, cache, redis_configured=redis_url is not None)
         registry = ModelRegistry(db)
         model_dir = settings.resolved_model_dir
@@ -160,6 +163,7 @@ class Services:
             prices=prices,
             market=market,
             technical=technical,
+            backtests=backtests,
             health=health,
             forecasts=forecasts,
             training=training,
@@ -207,6 +211,7 @@ class Services:
         return Engines(
             market=self.market,
             technical=self.technical,
+            backtests=self.backtests,
             forecasts=self.forecasts,
             sentiment=self.sentiment,
             knowledge=self.knowledge,

@@ -13,6 +13,7 @@ store error"; the status comes from the group, listed first in each class's base
     │   ├── DataValidationError             422 invalid_data (problems by line)
     │   │   └── as_of.DateOutOfRangeError   422 date_out_of_range
     │   ├── tools: UnknownIndicatorError    422 unknown_indicator
+    │   ├── tools: UnknownRuleError         422 unknown_rule
     │   ├── tools: InsufficientDataError    422 insufficient_data
     │   └── agent: InvalidRequestError      422 invalid_request
     ├── MissingError                        404 nothing there

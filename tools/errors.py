@@ -58,3 +58,18 @@ class ChartRenderError(UnavailableError, ToolError):
 class ModelArtifactError(ToolError):
     """A saved forecasting model is missing, incomplete or corrupt (or produces non-finite
     output); the message names the folder and the file at fault."""
+
+
+class UnknownRuleError(RequestError, ToolError):
+    """A backtest was asked for a rule the engine does not have; the message lists the valid ones."""
+
+    code = "unknown_rule"
+
+    def __init__(self, rule: str, valid: Iterable[str]) -> None:
+        self.rule = rule
+        self.valid: list[str] = list(valid)
+        super().__init__(f"Unknown rule {rule!r}. Valid: {', '.join(self.valid)}")
+
+    @property
+    def details(self) -> Any:
+        return {"unknown": self.rule, "valid": self.valid}

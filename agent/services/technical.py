@@ -15,6 +15,8 @@ from knowledge.as_of import as_of_instant
 from knowledge.cache import SafeCache
 from knowledge.market.repository import Interval, PriceRepository
 from knowledge.market.symbols import resolve
+from tools.backtest import TRACK_HORIZON, track_records
+from tools.errors import InsufficientDataError
 from tools.indicators import IndicatorParams, TechnicalEngine, TechnicalReport, resolve_groups
 
 __all__ = ["IndicatorParams", "TechnicalReport", "TechnicalService", "as_of_bound"]
@@ -183,4 +185,31 @@ class TechnicalService:
         report = self.engine.analyze(
             bars, symbol=symbol, interval=interval, as_of=bound, indicators=groups, params=params
         )
-        return report.model_dump(mode="json")
+        return with_track_records(report.model_dump(mode="json"), bars, interval, bound, params)
+
+
+def with_track_records(
+    body: dict[str, Any],
+    bars: Any,
+    interval: Interval,
+    bound: datetime | None,
+    params: IndicatorParams,
+) -> dict[str, Any]:
+    """Each buy or sell signal (and the stance) with the history of its past onsets up to
+    the same `as_of` (`tools.backtest.track_records`); hold signals carry none."""
+    try:
+        horizon = TRACK_HORIZON * (24 if interval == "1h" else 1)  # a week either way
+        records = track_records(
+            bars, interval=interval, as_of=bound, horizon=horizon, params=params
+        )
+    except InsufficientDataError:
+        return body
+    for signal in body["signals"]:
+        side = signal["action"]
+        if side in ("buy", "sell") and signal["name"] in records:
+            signal["track_record"] = records[signal["name"]][side].model_dump(mode="json")
+    stance = body["summary"]["stance"]
+    side = "buy" if "bullish" in stance else "sell" if "bearish" in stance else None
+    if side is not None:
+        body["summary"]["track_record"] = records["stance"][side].model_dump(mode="json")
+    return body

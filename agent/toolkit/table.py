@@ -19,6 +19,7 @@ import anyio
 from pydantic import BaseModel
 
 from agent.offline import writers
+from agent.services.backtest import BacktestService
 from agent.services.forecast import ForecastService
 from agent.services.knowledge import KnowledgeService
 from agent.services.market import MarketService
@@ -53,6 +54,7 @@ class Engines:
 
     market: MarketService
     technical: TechnicalService
+    backtests: BacktestService
     forecasts: ForecastService
     sentiment: SentimentService
     knowledge: KnowledgeService

@@ -18,6 +18,27 @@ Direction = Literal["bullish", "bearish", "neutral"]
 Family = Literal["trend", "oscillator", "price_action"]
 
 
+class TrackRecord(BaseModel):
+    """What followed this signal's past onsets (from `tools.backtest`): n, how often the coin
+    moved the signal's way `horizon` bars later against all days, and whether the difference
+    is significant. `enough` False means too few occurrences: no figures."""
+
+    side: Literal["buy", "sell"]
+    horizon: int
+    n: int
+    enough: bool
+    since: str | None = Field(default=None, description="First bar of the history searched.")
+    hit_rate: float | None = None
+    base_hit_rate: float | None = None
+    mean_return: float | None = None
+    base_mean_return: float | None = None
+    edge: float | None = None
+    t_stat: float | None = None
+    p_value: float | None = None
+    significant: bool = False
+    favourable: bool = False
+
+
 class Signal(BaseModel):
     """One rule's verdict with the sentence that justifies it."""
 
@@ -28,6 +49,10 @@ class Signal(BaseModel):
     value: float | None = None
     date: str | None = Field(
         default=None, description="When the event the rule cites happened (e.g. a crossover)."
+    )
+    track_record: TrackRecord | None = Field(
+        default=None,
+        description="History of this rule's onsets on the same side (none for hold).",
     )
 
 
@@ -46,6 +71,9 @@ class Summary(BaseModel):
     buy: int = 0
     sell: int = 0
     hold: int = 0
+    track_record: TrackRecord | None = Field(
+        default=None, description="History of the stance turning to this side (none if neutral)."
+    )
 
 
 class Levels(BaseModel):
