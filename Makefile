@@ -53,6 +53,7 @@ bench: system-deps setup
 	$(BIN)/python benchmarks/bench_historical.py
 	$(BIN)/python benchmarks/bench_technical_panel.py
 	$(BIN)/python benchmarks/bench_technical_api.py
+	$(BIN)/python benchmarks/bench_backtest.py
 	$(BIN)/python benchmarks/bench_chat_offline.py
 	$(BIN)/python benchmarks/bench_routing.py
 	$(BIN)/python benchmarks/bench_chat_concurrency.py

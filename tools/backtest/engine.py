@@ -9,13 +9,14 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import date, datetime
+from functools import lru_cache
 
 import numpy as np
 import pandas as pd
 
 from tools.backtest.events import MIN_EVENTS, event_stats
 from tools.backtest.models import BacktestReport, RuleRecord, TrackRecord
-from tools.backtest.rules import RULE_NAMES, STANCE, RuleActions, rule_actions
+from tools.backtest.rules import RULE_NAMES, STANCE, rule_actions
 from tools.backtest.strategy import backtest_strategy
 from tools.errors import InsufficientDataError, ToolError, UnknownRuleError
 from tools.indicators.bars import AsOf, BarArrays, prepare_bars, utc_day_start
@@ -68,6 +69,12 @@ def resolve_rule(text: str) -> tuple[str, str | None]:
     raise UnknownRuleError(str(text), [*RULE_NAMES, *RULE_ALIASES])
 
 
+@lru_cache(maxsize=64)
+def _warm_up(params: IndicatorParams) -> int:
+    """Bars before every indicator of the panel is defined (200 with the defaults)."""
+    return TechnicalEngine.required_history(params=params)
+
+
 def _cut(bars: pd.DataFrame, end: AsOf, interval: str) -> BarArrays:
     data = prepare_bars(bars, end, interval)
     if data.n < 3:
@@ -106,14 +113,14 @@ def _reading(value: float) -> str | None:
 
 
 def study(
-    actions: RuleActions,
+    action: np.ndarray,
+    open_: np.ndarray,
     rule: str,
     period: np.ndarray,
     horizons: Sequence[int] = HORIZONS,
     min_events: int = MIN_EVENTS,
 ) -> RuleRecord:
-    """The event study of one rule at each horizon (buy and sell onsets)."""
-    action, open_ = actions.actions[rule], actions.bars.open
+    """The event study of one rule's actions at each horizon (buy and sell onsets)."""
     return RuleRecord(
         rule=rule,
         buy=[event_stats(action, open_, 1, h, period, min_events=min_events) for h in horizons],
@@ -142,10 +149,10 @@ def backtest(
     settings = params or DEFAULT_PARAMS
     data = _cut(bars, end, interval)
     notes: list[str] = []
-    first = _first_bar(data, start, TechnicalEngine.required_history(params=settings), notes)
+    first = _first_bar(data, start, _warm_up(settings), notes)
     actions = rule_actions(data, settings)
     period = _period(data, first)
-    record = study(actions, name, period, horizons, min_events)
+    record = study(actions.actions[name], data.open, name, period, horizons, min_events)
     strategy = backtest_strategy(
         actions.actions[name],
         data.open,
@@ -184,10 +191,13 @@ def event_table(
     """The event study of every rule and the stance, from one pass over the bars."""
     settings = params or DEFAULT_PARAMS
     data = _cut(bars, end, interval)
-    first = _first_bar(data, start, TechnicalEngine.required_history(params=settings), [])
+    first = _first_bar(data, start, _warm_up(settings), [])
     actions = rule_actions(data, settings)
     period = _period(data, first)
-    return {name: study(actions, name, period, horizons, min_events) for name in RULE_NAMES}
+    return {
+        name: study(actions.actions[name], data.open, name, period, horizons, min_events)
+        for name in RULE_NAMES
+    }
 
 
 def track_records(
@@ -202,7 +212,7 @@ def track_records(
     `/technical` signal carries); only forward windows complete by `as_of` are counted."""
     settings = params or DEFAULT_PARAMS
     data = _cut(bars, as_of, interval)
-    first = _first_bar(data, None, TechnicalEngine.required_history(params=settings), [])
+    first = _first_bar(data, None, _warm_up(settings), [])
     actions = rule_actions(data, settings)
     period = _period(data, first)
     since = data.index[first].strftime("%Y-%m-%d")

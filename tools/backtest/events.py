@@ -52,9 +52,11 @@ def shifted_edges(base: np.ndarray, events: np.ndarray, horizon: int, draws: int
     if high <= low:
         return np.empty(0)
     offsets = np.random.default_rng(SEED).integers(low, high, size=draws)
-    at = np.flatnonzero(events)
-    shifted = (at[None, :] + offsets[:, None]) % n
-    return base[shifted].mean(axis=1) - base.mean()
+    # the sum of `base` over the events shifted by k, for every k at once (a circular
+    # cross-correlation by FFT: O(n log n) instead of draws x events look-ups)
+    spectrum = np.conj(np.fft.rfft(events.astype(np.float64))) * np.fft.rfft(base)
+    sums = np.fft.irfft(spectrum, n)
+    return sums[offsets] / int(events.sum()) - base.mean()
 
 
 def _finite(value: float) -> float | None:
