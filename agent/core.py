@@ -29,6 +29,7 @@ from knowledge.market.repository import PriceRepository
 from knowledge.migrations import applied_versions, apply_migrations
 from knowledge.models.ledger import PredictionLedger
 from knowledge.models.registry import ModelRegistry
+from knowledge.models.stance_ledger import StanceLedger
 from knowledge.news import NewsStore
 from knowledge.queue import ensure_queue_schema
 from knowledge.ratelimit import RateLimiter
@@ -130,13 +131,21 @@ class Services:
             cache_ttl=settings.cache_ttl_seconds,
             stale_after_hours=settings.stale_after_hours,
         )
-        technical = TechnicalService(prices, cache, cache_ttl=settings.cache_ttl_seconds)
+        stances = StanceLedger(db)
+        technical = TechnicalService(
+            prices, cache, cache_ttl=settings.cache_ttl_seconds, ledger=stances
+        )
         backtests = BacktestService(prices, cache, cache_ttl=settings.cache_ttl_seconds)
         health = HealthService(db, cache, redis_configured=redis_url is not None)
         registry = ModelRegistry(db)
         model_dir = settings.resolved_model_dir
         forecasts = ForecastService(
-            prices, registry, PredictionLedger(db), model_dir, training_job=jobs.training
+            prices,
+            registry,
+            PredictionLedger(db),
+            model_dir,
+            training_job=jobs.training,
+            stances=stances,
         )
         training = TrainingService(
             prices,
@@ -234,6 +243,8 @@ class Services:
     async def aclose(self) -> None:
         """Close the chat memory, the cache and the pool."""
         await self.stop_chat()
+        if self.technical.recorder is not None:  # serves counted since the last write
+            await self.technical.recorder.flush()
         self.jobs.close()
         await self.limiter.close()
         await self.cache.close()

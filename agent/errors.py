@@ -31,6 +31,7 @@ from tools.errors import (
     InvalidBarsError,
     ToolError,
     UnknownIndicatorError,
+    UnknownRuleError,
 )
 
 
@@ -108,6 +109,7 @@ __all__ = [
     "ToolError",
     "UnavailableError",
     "UnknownIndicatorError",
+    "UnknownRuleError",
     "UnknownSymbolError",
     "no_data_error",
 ]

@@ -18,6 +18,7 @@ from api.errors import install_error_handlers
 from api.metrics import Metrics
 from api.routers import (
     admin,
+    backtest,
     chat,
     forecast,
     knowledge,
@@ -148,6 +149,7 @@ def create_app(
     app.include_router(meta.router)
     app.include_router(market.router)
     app.include_router(technical.router)
+    app.include_router(backtest.router)
     app.include_router(forecast.router)
     app.include_router(sentiment.router)
     app.include_router(knowledge.router)

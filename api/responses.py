@@ -86,6 +86,7 @@ class ModelMetrics(Open):
     versions: list[ModelVersion]
     drift: Drift
     ledger: dict[str, Any]
+    calls: dict[str, Any] | None = None  # the technical stances served and how they did
 
 
 class TrendDay(Open):

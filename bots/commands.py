@@ -18,7 +18,9 @@ from telegram.error import BadRequest, TelegramError
 from telegram.ext import ApplicationHandlerStop, ContextTypes
 
 from agent.core import Services
+from agent.errors import ChartRenderError, UnknownRuleError
 from agent.settings import Settings
+from bots import backtest as bt
 from bots import formatting as tg
 from bots.guards import AllowList, ChatLocks, SlidingWindowLimiter
 
@@ -176,6 +178,36 @@ class BotHandlers:
             filename=f"{symbol}.png",
         )
 
+    async def backtest(self, update: Update, context: Context) -> None:
+        """/backtest SYMBOL RULE: the rule's record at 7 days and its strategy against
+        buy-and-hold, then the equity chart as a photo (the text alone when charts fail)."""
+        message = update.effective_message
+        if message is None or not (text := await self._needs_argument(message, bt.USAGE)):
+            return
+        symbol, _, rule = text.partition(" ")
+        if not rule.strip():
+            await send_html(message, [bt.rules_hint("Which rule should I backtest?")])
+            return
+        try:
+            async with chat_action(message, ChatAction.TYPING):
+                report = await self.services.backtests.run(symbol, rule.strip())
+        except UnknownRuleError as exc:
+            await send_html(message, [bt.rules_hint(f"I don't know the rule “{exc.rule}”.")])
+            return
+        await send_html(message, tg.split_html(bt.backtest_message(report)))
+        try:
+            async with chat_action(message, ChatAction.UPLOAD_PHOTO):
+                png = await self.services.backtests.chart_png(report)
+        except ChartRenderError as exc:
+            log.warning("backtest chart not sent: %s", exc)
+            return
+        await message.reply_photo(
+            png,
+            caption=bt.backtest_caption(report),
+            parse_mode=ParseMode.HTML,
+            filename=f"{report['symbol']}-{report['rule']}.png",
+        )
+
     async def ask(self, update: Update, context: Context) -> None:
         """/ask QUESTION: one conversation turn."""
         message = update.effective_message
@@ -233,6 +265,7 @@ class BotHandlers:
             "price": self.price,
             "ta": self.technical,
             "chart": self.chart,
+            "backtest": self.backtest,
             "ask": self.ask,
             "forecast": self.forecast,
             "sentiment": self.sentiment,

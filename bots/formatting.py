@@ -256,6 +256,7 @@ COMMANDS: tuple[tuple[str, str], ...] = (
     ("ta", "Technical view: stance, readings, signals, e.g. /ta ETH"),
     ("chart", "Technical chart as an image, e.g. /chart SOL"),
     ("forecast", "Price forecast with the model's skill, e.g. /forecast BTC 7"),
+    ("backtest", "How a signal did before, e.g. /backtest BTC golden_cross"),
     ("sentiment", "News mood with sources, e.g. /sentiment SOL"),
     ("ask", "Ask anything, e.g. /ask is BTC oversold?"),
     ("help", "What I can do"),

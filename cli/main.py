@@ -10,6 +10,7 @@ import typer
 from rich.table import Table
 
 from agent.settings import Settings, SettingsError, load_settings
+from cli.backtest import backtest
 from cli.common import cli_settings as _settings
 from cli.common import console
 from cli.common import progress_bar as _progress
@@ -44,6 +45,7 @@ app.add_typer(news_app, name="news")
 app.add_typer(knowledge_app, name="knowledge")
 app.add_typer(jobs_app, name="jobs")
 app.command("worker")(worker)
+app.command("backtest")(backtest)
 
 
 @data_app.command("import")

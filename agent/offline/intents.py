@@ -43,6 +43,7 @@ INTENT_PATTERNS: tuple[tuple[Intent, tuple[str, ...]], ...] = (
             r"\b(forecast|prediction)s?\b.*\b(any good|historically|in the past|so far)\b",
             r"\b(were|was) you (right|wrong|correct)\b",
             r"\bpast (forecast|prediction)s\b",
+            r"\b(your|past|previous) (buy|sell|bullish|bearish)\b[\w/ ]*\bcalls\b",
             # the model against "no change": its skill, asked in plain words
             r"\b(no change|naive|random walk|baseline)\b",
             r"\b(mae|mape|rmse|mse|errors?)\b.*\b(forecast|prediction)s?\b",

@@ -7,6 +7,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from agent.offline import formatting as fmt
+from agent.offline.calls_writer import calls_lines
 from knowledge.documents.excerpts import excerpt, terms
 from tools.sentiment import describe_sentiment
 
@@ -196,6 +197,7 @@ def accuracy_block(a: dict[str, Any]) -> str:
         ]
     else:
         lines.append("There is no trained model for it yet.")
+    lines += calls_lines(a.get("calls"))
     return "\n".join(lines)
 
 

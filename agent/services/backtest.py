@@ -19,9 +19,19 @@ from agent.services.technical import as_of_bound
 from knowledge.cache import SafeCache
 from knowledge.market.repository import Interval, PriceRepository
 from knowledge.market.symbols import resolve
-from tools.backtest import HORIZONS, RULE_LABELS, backtest, resolve_rule
+from tools.backtest import (
+    HORIZONS,
+    RULE_ALIASES,
+    RULE_LABELS,
+    RULE_NAMES,
+    BacktestReport,
+    backtest,
+    resolve_rule,
+)
 
-__all__ = ["BAR_LIMIT", "BacktestService"]
+# the report model and the rule names are re-exported for the front-ends (which never import
+# `tools`): the API documents its answer with the model, the bot and the CLI list the names
+__all__ = ["BAR_LIMIT", "RULE_ALIASES", "RULE_NAMES", "BacktestReport", "BacktestService"]
 
 BARS_PER_DAY: dict[str, int] = {"1d": 1, "1h": 24}
 # hourly history is long: the latest two years of bars is plenty for an event study

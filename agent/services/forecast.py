@@ -15,6 +15,7 @@ from typing import Any
 import anyio
 
 from agent.errors import ModelNotTrainedError, ModelUnavailableError
+from agent.services.stance_calls import StanceLedger, stance_calls
 from knowledge.market.repository import PriceRepository
 from knowledge.market.symbols import resolve
 from knowledge.models.ledger import LedgerEntry, PredictionLedger
@@ -57,8 +58,10 @@ class ForecastService:
         model_dir: Path,
         *,
         training_job: Callable[[str], Any] | None = None,
+        stances: StanceLedger | None = None,
     ) -> None:
         self.prices = prices
+        self.stances = stances  # the stances served: the `calls` section
         self.training_job = training_job  # the queued or running training of a coin, if any
         self.registry = registry
         self.ledger = ledger
@@ -199,6 +202,7 @@ class ForecastService:
             "since": since.isoformat(),
             "realized": realized,
             "realized_all_time": self.ledger.realized(symbol),
+            "calls": stance_calls(self.stances, symbol, period_days) if self.stances else None,
             "champion": f"v{champion.version}" if champion else None,
             "backtest": {
                 "window": champion.eval_window,
@@ -260,6 +264,7 @@ class ForecastService:
             "versions": [v.as_dict() for v in versions],
             "drift": self.drift(symbol),
             "ledger": self.ledger.realized(symbol),
+            "calls": stance_calls(self.stances, symbol, 90) if self.stances else None,
         }
 
     def summary(self) -> dict[str, Any]:

@@ -11,10 +11,12 @@ from typing import Any
 import anyio
 
 from agent.errors import no_data_error
+from agent.services.stance_recorder import StanceRecorder
 from knowledge.as_of import as_of_instant
 from knowledge.cache import SafeCache
 from knowledge.market.repository import Interval, PriceRepository
 from knowledge.market.symbols import resolve
+from knowledge.models.stance_ledger import StanceLedger
 from tools.backtest import TRACK_HORIZON, track_records
 from tools.errors import InsufficientDataError
 from tools.indicators import IndicatorParams, TechnicalEngine, TechnicalReport, resolve_groups
@@ -40,8 +42,12 @@ class TechnicalService:
         cache: SafeCache,
         engine: TechnicalEngine | None = None,
         cache_ttl: int = 300,
+        ledger: StanceLedger | None = None,
     ) -> None:
         self.prices = prices
+        # live default stances served go to the stance ledger (none: not recorded)
+        self.recorder = StanceRecorder(ledger, prices) if ledger is not None else None
+        self._all_groups = resolve_groups(None)
         self.cache = cache
         self.engine = engine or TechnicalEngine()
         self.cache_ttl = cache_ttl
@@ -62,11 +68,13 @@ class TechnicalService:
         )
         cached = await self.cache.get_json(key)
         if cached is not None:
-            return dict(cached)
-        body = await anyio.to_thread.run_sync(
-            self._report, symbol, interval, bound, groups, settings
-        )
-        await self.cache.set_json(key, body, self.cache_ttl)
+            body = dict(cached)
+        else:
+            body = await anyio.to_thread.run_sync(
+                self._report, symbol, interval, bound, groups, settings
+            )
+            await self.cache.set_json(key, body, self.cache_ttl)
+        await self._served(key, lambda: body, as_of, groups, params)
         return body
 
     async def report_json(
@@ -86,14 +94,28 @@ class TechnicalService:
         )
         key += ":json"
         raw = await self.cache.get_bytes(key)
-        if raw is not None:
-            return raw
-        body = await anyio.to_thread.run_sync(
-            self._report, symbol, interval, bound, groups, settings
-        )
-        raw = encode(body)
-        await self.cache.set_bytes(key, raw, self.cache_ttl)
+        if raw is None:
+            body = await anyio.to_thread.run_sync(
+                self._report, symbol, interval, bound, groups, settings
+            )
+            raw = encode(body)
+            await self.cache.set_bytes(key, raw, self.cache_ttl)
+        cached = raw
+        await self._served(key[:-5], lambda: json.loads(cached), as_of, groups, params)
         return raw
+
+    async def _served(
+        self,
+        key: str,
+        body: Callable[[], dict[str, Any]],
+        as_of: date | datetime | None,
+        groups: tuple[str, ...],
+        params: IndicatorParams | None,
+    ) -> None:
+        """Count a served report in the stance ledger when it is a default one (every indicator
+        group, default parameters); the recorder keeps only live calls and never raises."""
+        if self.recorder is not None and params is None and groups == self._all_groups:
+            await self.recorder.served(key, body, pinned=as_of is not None)
 
     async def _request(
         self,

@@ -100,8 +100,13 @@ def ping(rt: Runtime, job_id: int) -> Any:
 
 
 def score_ledger(rt: Runtime, job_id: int) -> Any:
-    """Served forecasts whose target dates have closed, scored against the actual prices."""
-    return {"scored": rt.services.forecasts.ledger.score()}
+    """Served forecasts whose target dates have closed, scored against the actual prices, and
+    served stances whose 1/7/30-day bars have closed, scored by their forward returns."""
+    stances = rt.services.forecasts.stances
+    return {
+        "scored": rt.services.forecasts.ledger.score(),
+        "stances_scored": stances.score() if stances is not None else 0,
+    }
 
 
 def train_model(rt: Runtime, job_id: int, symbol: str, reason: str = "requested") -> Any:

@@ -279,7 +279,8 @@ TOOLS: tuple[ToolSpec, ...] = (
         name=FORECAST_ACCURACY,
         description="How accurate past forecasts were: realised errors of served forecasts "
         "over a period (scored when the actual close arrived) and the model's walk-forward "
-        "backtest against naive.",
+        "backtest against naive, and how the assistant's own buy/sell calls (technical "
+        "stances served) did at 1, 7 and 30 days against the coin's base rate.",
         args=args.AccuracyArgs,
         run=_accuracy,
         write=lambda r, _: writers.accuracy_block(r),

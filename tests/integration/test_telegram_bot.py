@@ -464,7 +464,7 @@ def test_main_polls_until_interrupted(
     assert "<b>Technical view on BTC-USD</b>" in reply.text
     (menu,) = telegram.calls("setMyCommands")
     assert [c["command"] for c in menu.json_field("commands")] == [
-        "price", "ta", "chart", "forecast", "sentiment", "ask", "help"
+        "price", "ta", "chart", "forecast", "backtest", "sentiment", "ask", "help"
     ]  # fmt: skip
     assert telegram.pending_updates() == 0  # the offset was confirmed before exiting
 

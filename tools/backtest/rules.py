@@ -162,6 +162,8 @@ def _divergence_side(
     n, width = len(close), p.divergence_swing
     swings = swing_indices(close, width, highs=highs)
     swings = swings[np.isfinite(rsi[swings])]
+    if swings.size < 2:  # a divergence needs two swings
+        return np.full(n, -1), np.zeros(n, dtype=bool)
     t = np.arange(n)
     last = np.searchsorted(swings, t - width, side="right") - 1
     prev = last - 1

@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 
 from tests.unit.tools.synthetic import random_walk_bars
-from tools.backtest import MIN_EVENTS, backtest, event_table
+from tools.backtest import MIN_EVENTS, backtest, event_table, track_records
 from tools.backtest.events import event_stats, forward_returns, onsets
 
 
@@ -87,3 +87,12 @@ def test_an_onset_is_a_turn_from_another_reading() -> None:
     action = np.array([np.nan, 1.0, 1.0, 0.0, 1.0, -1.0, 1.0, 1.0])
     assert onsets(action, 1).tolist() == [False, False, False, False, True, False, True, False]
     assert onsets(action, -1).tolist() == [False, False, False, False, False, True, False, False]
+
+
+def test_a_track_record_counts_only_windows_complete_by_as_of() -> None:
+    bars = random_walk_bars(900, seed=21, drift=0.0, volatility=0.04)
+    late = track_records(bars)["macd"]["buy"]
+    early = track_records(bars, as_of=bars.index[600].date())["macd"]["buy"]
+    assert early.n < late.n and early.since == late.since
+    table = event_table(bars.iloc[:601])["macd"].buy[1]  # the same bars, cut by hand
+    assert (early.n, early.hit_rate, early.edge) == (table.n, table.hit_rate, table.edge)

@@ -9,7 +9,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from tests.unit.tools.synthetic import random_walk_bars
-from tools.backtest import backtest, rule_actions
+from tools.backtest import backtest, rule_actions, track_records
 from tools.backtest.events import forward_returns
 from tools.indicators.bars import prepare_bars
 from tools.indicators.params import DEFAULT_PARAMS
@@ -51,3 +51,5 @@ def test_later_bars_change_nothing_up_to_t(t: int, seed: int) -> None:
         theirs = backtest(other, symbol="X", rule=rule, end=end, start="2022-08-01")
         assert mine == theirs
         assert mine.end == BARS.index[t].to_pydatetime()
+    # the track records a /technical report as of t carries: the same whatever came after
+    assert track_records(BARS, as_of=end) == track_records(other, as_of=end)

@@ -54,3 +54,13 @@ def test_other_parameters_are_followed_too() -> None:
     slow = actions_at(bars, range(len(bars)), params)
     for name in (*RULE_NAMES[:-1], STANCE):
         assert _same(fast[name], slow[name]).all(), name
+
+
+@pytest.mark.parametrize("n", [3, 10, 16, 40])
+def test_short_histories_give_the_engine_s_answers_too(n: int) -> None:
+    """A few bars: most rules give no signal yet, none fails (no swing, no crossing)."""
+    bars = random_walk_bars(n, seed=n)
+    fast = rule_actions(prepare_bars(bars), DEFAULT_PARAMS).actions
+    slow = actions_at(bars, range(n))
+    for name in RULE_NAMES:
+        assert _same(fast[name], slow[name]).all(), name
