@@ -51,7 +51,8 @@ def _side_lines(side: str, label: str, stats: dict[str, Any], days: int) -> list
         return [f"{head}, not enough history to say anything."]
     way = "up" if side == "buy" else "down"
     verdict = (
-        f"significant (p {stats['p_value']:.3f})"
+        f"significant (p {stats['p_value']:.3f}), "
+        + ("in the signal's way" if stats["favourable"] else "against the signal")
         if stats["significant"]
         else f"not significant (p {stats['p_value']:.2f})"
     )

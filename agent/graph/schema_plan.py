@@ -21,6 +21,7 @@ TOOL_INTENTS: dict[str, Intent] = {
     names.TECHNICAL_ANALYSIS: "technical",
     names.FORECAST_PRICE: "forecast",
     names.FORECAST_ACCURACY: "accuracy",
+    names.BACKTEST: "backtest",
     names.NEWS_SENTIMENT: "sentiment",
     names.EXPLAIN_INDICATOR: "explain",
     names.SEARCH_KNOWLEDGE: "explain",

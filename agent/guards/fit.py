@@ -19,7 +19,7 @@ from agent.graph.state import ToolRun
 from agent.offline.cues import SECONDARY_CUES
 from agent.offline.entities import extract_entities
 from agent.offline.intents import INTENT_PATTERNS
-from agent.toolkit import FORECAST_PRICE, PRICE_HISTORY, TABLE
+from agent.toolkit import BACKTEST, FORECAST_PRICE, PRICE_HISTORY, TABLE
 
 ENGINE_WORDS = {
     "price": "the price",
@@ -66,7 +66,11 @@ def _asked(question: str, today: date | None) -> dict[str, Any]:
 def _used(results: list[ToolRun]) -> dict[str, Any]:
     coins = [r["args"]["symbol"] for r in results if isinstance(r["args"].get("symbol"), str)]
     dates = [
-        str(r["args"].get("start") if r["name"] == PRICE_HISTORY else r["args"].get("as_of"))[:10]
+        str(
+            r["args"].get("start")
+            if r["name"] in (PRICE_HISTORY, BACKTEST)
+            else r["args"].get("as_of")
+        )[:10]
         for r in results
         if r["args"].get("start") or r["args"].get("as_of")
     ]

@@ -82,6 +82,11 @@ def _engine_calls(plan: Plan, kind: str, symbol: str) -> list[PlannedCall]:
         return [PlannedCall(name=names.FORECAST_ACCURACY, args=args)]
     if kind == "sentiment":
         return [PlannedCall(name=names.NEWS_SENTIMENT, args={"symbol": symbol})]
+    if kind == "backtest":
+        args = {"symbol": symbol, "rule": plan.rule or "stance"}
+        if plan.since is not None:
+            args["start"] = plan.since.isoformat()
+        return [PlannedCall(name=names.BACKTEST, args=args)]
     return []
 
 

@@ -17,12 +17,6 @@ NOT_YET: tuple[tuple[str, str], ...] = (
         "list` and GET /model-metrics/{symbol} show every version with its training time",
     ),
     (
-        r"\bbacktest\w*\b|\b(has|did|does|would) (the |this |that |an? )?\w* ?(signal|rule|indicator|"
-        r"strategy|crossover|cross)s? (work|worked|pay|paid)\b|\b(signal|rule|strategy)\b.*\b(in the "
-        r"past|historically|track record)\b|\b(pay|paid) off\b|\bmade money\b|\bwould i have\b",
-        "how a signal or strategy did in the past needs a backtest, which I cannot run yet",
-    ),
-    (
         r"\bhow (far|much) (could|can|might|may|will|would)\b.*\b(move|swing|drop|fall|rise|go)\b"
         r"|\bvolatil\w*\b|\bexpected (daily )?(move|range)\b|\bvalue at risk\b|\bvar\b"
         r"|\bstandard deviation\b",

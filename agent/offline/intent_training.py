@@ -33,6 +33,7 @@ _TOOL_LABELS = {
     names.FORECAST_PRICE: "forecast",
     names.NEWS_SENTIMENT: "sentiment",
     names.FORECAST_ACCURACY: "accuracy",
+    names.BACKTEST: "not_yet",  # the head's label for backtests until it learns its own
     names.SEARCH_KNOWLEDGE: "explain",
     names.EXPLAIN_INDICATOR: "explain",
 }

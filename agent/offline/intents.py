@@ -15,6 +15,7 @@ Intent = Literal[
     "compare",
     "forecast",
     "accuracy",
+    "backtest",
     "sentiment",
     "explain",
     "help",
@@ -26,7 +27,7 @@ Intent = Literal[
 
 # Intents that only make sense about a coin; without one the planner asks which.
 SYMBOL_INTENTS: frozenset[str] = frozenset(
-    {"price", "technical", "advice", "compare", "forecast", "accuracy", "sentiment"}
+    {"price", "technical", "advice", "compare", "forecast", "accuracy", "backtest", "sentiment"}
 )
 
 # Keyword rules in priority order: earlier intents win when a message matches several.

@@ -17,6 +17,7 @@ from typing import Literal
 from pydantic import BaseModel, Field
 
 from agent.offline.arbiter import Scorer, arbitrate
+from agent.offline.backtest_words import backtest_rule, backtest_start
 from agent.offline.calls import DEFAULT_INTERVAL, PlannedCall, plan_calls
 from agent.offline.classifier import default_classifier
 from agent.offline.context import ConversationContext
@@ -60,6 +61,8 @@ class Plan(BaseModel):
     latest_too: bool = False  # "current price and what it was on 2024-01-01"
     unknown_symbols: list[str] = Field(default_factory=list)  # named, but not in the catalogue
     concept: str | None = None
+    rule: str | None = None  # the signal a backtest question is about (a rule or alias)
+    since: date | None = None  # where a backtest period starts, when asked
     is_followup: bool = False
     # False when the keyless reading is unsure (the intent classifier and the rules disagree or
     # score low): a configured model is asked instead, else the assistant says what it can do
@@ -92,6 +95,14 @@ class Plan(BaseModel):
             last_also=list(self.also),
             turn=previous.turn + 1,
         )
+
+
+def _rule_name(lowered: str) -> str:
+    """The backtest tool's rule argument: the side's own name where the words name one."""
+    rule, side = backtest_rule(lowered)
+    named = {("ma_cross", "buy"): "golden_cross", ("ma_cross", "sell"): "death_cross",
+             ("rsi", "buy"): "rsi_oversold", ("rsi", "sell"): "rsi_overbought"}  # fmt: skip
+    return named.get((rule, side or ""), rule)
 
 
 def _first(*values: int | None) -> int:
@@ -233,6 +244,8 @@ def plan_turn(
         else None,
         latest_too=bool(re.search(LATEST_CUE, lowered)),
         concept=concept,
+        rule=_rule_name(lowered) if intent == "backtest" else None,
+        since=backtest_start(lowered) if intent == "backtest" else None,
         is_followup=used_context or (carry and same_thread),
         missing=missing,
         notes=notes,

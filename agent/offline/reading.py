@@ -8,6 +8,7 @@ import re
 from datetime import date
 
 from agent.offline.arbiter import Source
+from agent.offline.backtest_words import is_backtest
 from agent.offline.context import ConversationContext
 from agent.offline.cues import not_yet
 from agent.offline.entities import Entities, extract_symbols
@@ -63,6 +64,8 @@ def classify(
     lowered: str, ents: Entities, context: ConversationContext, today: date
 ) -> tuple[Intent, bool, Source]:
     """The turn's intent, whether it was borrowed from the previous turn, and what decided it."""
+    if is_backtest(lowered) and not re.search(r"\b(forecasts?|predictions?)\b", lowered):
+        return "backtest", False, "rule"  # how a signal did in the past (not the forecasts)
     if not_yet(lowered):
         return "not_yet", False, "rule"
     moved = shift_days(lowered) or relative_window(lowered, context.last_window)

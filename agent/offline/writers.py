@@ -7,6 +7,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from agent.offline import formatting as fmt
+from agent.offline.backtest_writer import track_note
 from agent.offline.calls_writer import calls_lines
 from knowledge.documents.excerpts import excerpt, terms
 from tools.sentiment import describe_sentiment
@@ -111,7 +112,7 @@ def technical_block(t: dict[str, Any], limit: int = 6) -> str:
         return (not in_focus, signal["action"] == "hold")
 
     signals = sorted(t["signals"], key=rank)
-    bullets = [f"- {s['action'].upper()}: {s['reason']}" for s in signals[:limit]]
+    bullets = [f"- {s['action'].upper()}: {s['reason']}{track_note(s)}" for s in signals[:limit]]
     if bullets:
         lines.append("\n".join(bullets) + "\n")
     levels = t["levels"]

@@ -207,7 +207,10 @@ class TechnicalService:
         report = self.engine.analyze(
             bars, symbol=symbol, interval=interval, as_of=bound, indicators=groups, params=params
         )
-        return with_track_records(report.model_dump(mode="json"), bars, interval, bound, params)
+        body = report.model_dump(mode="json")
+        return with_track_records(
+            body, bars, interval, bound, params, full=groups == self._all_groups
+        )
 
 
 def with_track_records(
@@ -216,8 +219,10 @@ def with_track_records(
     interval: Interval,
     bound: datetime | None,
     params: IndicatorParams,
+    *,
+    full: bool = True,
 ) -> dict[str, Any]:
-    """Each buy or sell signal (and the stance) with the history of its past onsets up to
+    """Each buy or sell signal (and, for a `full` report of every group, the stance) with the history of its past onsets up to
     the same `as_of` (`tools.backtest.track_records`); hold signals carry none."""
     try:
         horizon = TRACK_HORIZON * (24 if interval == "1h" else 1)  # a week either way
@@ -232,6 +237,6 @@ def with_track_records(
             signal["track_record"] = records[signal["name"]][side].model_dump(mode="json")
     stance = body["summary"]["stance"]
     side = "buy" if "bullish" in stance else "sell" if "bearish" in stance else None
-    if side is not None:
+    if side is not None and full:  # a partial report's stance is not the one tested
         body["summary"]["track_record"] = records["stance"][side].model_dump(mode="json")
     return body

@@ -3,6 +3,7 @@
 
 from agent.toolkit.build import bind, build_tools
 from agent.toolkit.table import (
+    BACKTEST,
     EXPLAIN_INDICATOR,
     FORECAST_ACCURACY,
     FORECAST_PRICE,
@@ -19,6 +20,7 @@ from agent.toolkit.table import (
 )
 
 __all__ = [
+    "BACKTEST",
     "EXPLAIN_INDICATOR",
     "FORECAST_ACCURACY",
     "FORECAST_PRICE",

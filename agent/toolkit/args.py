@@ -83,3 +83,23 @@ class KnowledgeSearchArgs(BaseModel):
     kind: KindName | None = Field(
         default=None, description="guide, coin, news or model_card; any if empty"
     )
+
+
+class BacktestArgs(BaseModel):
+    """Arguments of the backtest tool."""
+
+    symbol: str = Field(description=SYMBOL_HELP, max_length=32)
+    rule: str = Field(
+        default="stance",
+        max_length=40,
+        description="the signal: macd, rsi, ma_cross, bollinger, stochastic, williams_r, cci, mfi, "
+        "sar, adx, trend, rsi_divergence, candlestick, stance (the summary), or golden_cross, "
+        "death_cross, rsi_oversold, rsi_overbought",
+    )
+    start: IsoDate | None = Field(default=None, description="first day of the period")
+    end: IsoDate | None = Field(default=None, description="last day of the period (default: now)")
+    horizon_days: int | None = Field(
+        default=None, ge=1, le=365, description="one forward horizon in days (default 1, 7, 30)"
+    )
+    fee_bps: float = Field(default=10.0, ge=0, le=1000, description="fee per trade, basis points")
+    interval: Literal["1d", "1h"] = Field(default="1d", description="bar size")

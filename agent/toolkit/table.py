@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 import anyio
 from pydantic import BaseModel
 
-from agent.offline import writers
+from agent.offline import backtest_writer, writers
 from agent.services.backtest import BacktestService
 from agent.services.forecast import ForecastService
 from agent.services.knowledge import KnowledgeService
@@ -38,6 +38,7 @@ PRICE_HISTORY = "price_history"
 TECHNICAL_ANALYSIS = "technical_analysis"
 FORECAST_PRICE = "forecast_price"
 FORECAST_ACCURACY = "forecast_accuracy"
+BACKTEST = "backtest_signal"
 EXPLAIN_INDICATOR = "explain_indicator"
 NEWS_SENTIMENT = "news_sentiment"
 SEARCH_KNOWLEDGE = "search_knowledge"
@@ -109,7 +110,8 @@ def condense_report(report: dict[str, Any]) -> dict[str, Any]:
         "unavailable": report["unavailable"],
         "summary": {k: report["summary"][k] for k in ("stance", "score", "text")},
         "signals": [
-            {k: s.get(k) for k in ("name", "action", "reason", "date")} for s in report["signals"]
+            {k: s.get(k) for k in ("name", "action", "reason", "date", "track_record")}
+            for s in report["signals"]
         ],
         "levels": report["levels"],
         "patterns_latest_bar": [{"name": p["name"], "direction": p["direction"]} for p in fired],
@@ -129,6 +131,18 @@ async def _forecast(e: Engines, a: args.ForecastArgs) -> dict[str, Any]:
 
 async def _accuracy(e: Engines, a: args.AccuracyArgs) -> dict[str, Any]:
     return await e.forecasts.accuracy(a.symbol, a.period_days)
+
+
+async def _backtest(e: Engines, a: args.BacktestArgs) -> dict[str, Any]:
+    result = await e.backtests.run(
+        a.symbol, a.rule, interval=a.interval, start=a.start, end=a.end,
+        horizon_days=a.horizon_days, fee_bps=a.fee_bps,
+    )  # fmt: skip
+    # the equity curve is for the chart (drawn from the cached run), not for prompts
+    strategy = {k: v for k, v in result["strategy"].items() if k != "equity"}
+    request = {"start": a.start, "end": a.end, "horizon_days": a.horizon_days,
+               "fee_bps": a.fee_bps, "interval": a.interval}  # fmt: skip
+    return result | {"strategy": strategy, "request": request}
 
 
 async def _explain(_: Engines, a: args.ExplainArgs) -> dict[str, Any]:
@@ -187,6 +201,28 @@ def _trend_key(_: dict[str, Any], result: dict[str, Any]) -> Key | None:
 async def _trend(e: Engines, key: Key, _: dict[str, Any]) -> Any:
     _, figure = await e.sentiment.trend_figure(key[0], days=30)
     return figure
+
+
+def _equity_key(_: dict[str, Any], result: dict[str, Any]) -> Key | None:
+    if "strategy" not in result:
+        return None
+    asked = result.get("request") or {}
+    fields = ("start", "end", "horizon_days", "fee_bps", "interval")
+    return (str(result["symbol"]), str(result["rule"]), *(asked.get(k) for k in fields))
+
+
+async def _equity(e: Engines, key: Key, _: dict[str, Any]) -> Any:
+    symbol, rule, start, end, horizon_days, fee_bps, interval = key
+    served = await e.backtests.run(
+        symbol,
+        rule,
+        interval=interval or "1d",
+        start=start,
+        end=end,
+        horizon_days=horizon_days,
+        fee_bps=10.0 if fee_bps is None else fee_bps,
+    )  # fmt: skip  (the same call as the answer's: a cache hit)
+    return await e.backtests.chart(served)
 
 
 # --- the table ----------------------------------------------------------------------------------
@@ -274,6 +310,20 @@ TOOLS: tuple[ToolSpec, ...] = (
         write=lambda r, _: writers.describe_sentiment(r),
         summary=summaries.sentiment,
         chart=Chart(_trend_key, _trend, lambda k: f"{k[0]} sentiment"),
+    ),
+    ToolSpec(
+        name=BACKTEST,
+        engine="technical",
+        description="Backtest of a technical signal or of the summary stance on a coin's stored "
+        "history, point in time: how often and how far the coin moved 1, 7 and 30 days after "
+        "each past occurrence against all days (with a significance test, or 'not enough "
+        "history'), and the rule traded long/flat and long/short net of fees against "
+        "buy-and-hold. Answers 'does the MACD crossover work?', 'has the golden cross worked?'.",
+        args=args.BacktestArgs,
+        run=_backtest,
+        write=lambda r, _: backtest_writer.backtest_block(r),
+        summary=backtest_writer.backtest_summary,
+        chart=Chart(_equity_key, _equity, lambda k: f"{k[0]} {k[1]} backtest"),
     ),
     ToolSpec(
         name=FORECAST_ACCURACY,

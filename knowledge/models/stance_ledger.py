@@ -65,7 +65,14 @@ class StanceLedger:
                    VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s)
                    ON CONFLICT (symbol, interval, as_of) DO UPDATE
                    SET served_count = l.served_count + EXCLUDED.served_count,
-                       last_served = greatest(l.last_served, EXCLUDED.last_served)""",
+                       last_served = greatest(l.last_served, EXCLUDED.last_served),
+                       -- a bar still forming changes its stance: the latest served, unscored
+                       stance = CASE WHEN l.return_1d IS NULL THEN EXCLUDED.stance
+                                     ELSE l.stance END,
+                       score = CASE WHEN l.return_1d IS NULL THEN EXCLUDED.score
+                                    ELSE l.score END,
+                       close = CASE WHEN l.return_1d IS NULL THEN EXCLUDED.close
+                                    ELSE l.close END""",
                 rows,
             )
         return len(rows)
@@ -83,8 +90,10 @@ class StanceLedger:
                                scored_at = %(now)s
                         FROM price_bars p
                         WHERE l.return_{h}d IS NULL AND p.symbol = l.symbol
-                          AND p.interval = l.interval AND p.ts = l.as_of + interval '{h} days'
-                          AND p.ts + {_BAR.format(t="p")} <= %(now)s {where}""",
+                          AND p.interval = l.interval
+                          AND p.ts = l.as_of + interval '{24 * h} hours'
+                          AND p.ts + {_BAR.format(t="p")} <= %(now)s
+                          AND p.updated_at >= p.ts + {_BAR.format(t="p")} {where}""",
                     {"now": instant, "symbol": symbol},
                 )
                 written += max(cur.rowcount, 0)
@@ -141,7 +150,7 @@ class StanceLedger:
                                avg(b.close / a.close - 1)
                         FROM price_bars a JOIN price_bars b
                           ON b.symbol = a.symbol AND b.interval = a.interval
-                         AND b.ts = a.ts + interval '{h} days'
+                         AND b.ts = a.ts + interval '{24 * h} hours'
                         WHERE a.symbol = %(s)s AND a.interval = '1d' AND a.ts >= %(since)s
                           AND a.ts <= %(now)s AND b.ts + interval '1 day' <= %(now)s""",
                     {"s": symbol, "since": since, "now": instant},

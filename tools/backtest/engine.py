@@ -87,8 +87,16 @@ def _first_bar(
 ) -> int:
     """The first bar of the period: `start`, but not inside the indicators' warm-up."""
     first = min(warm_up, data.n - 2)
+    if first < warm_up:
+        notes.append(
+            f"only {data.n} bars: the indicators need {warm_up} to warm up, so early readings "
+            "are missing or unsettled"
+        )
     if start is not None:
-        asked = int(data.index.searchsorted(utc_day_start(start), side="left"))
+        moment = utc_day_start(start) if not isinstance(start, datetime) else pd.Timestamp(start)
+        if moment.tzinfo is None:
+            moment = moment.tz_localize("UTC")
+        asked = int(data.index.searchsorted(moment, side="left"))
         if asked >= data.n - 1:
             raise InsufficientDataError("the period starts after the last bar")
         if asked < first:

@@ -36,13 +36,12 @@ def net_returns(position: np.ndarray, held: np.ndarray, cost: float) -> np.ndarr
 
 def stats(returns: np.ndarray, position: np.ndarray, periods_per_year: float) -> StrategyStats:
     """Total and annual return, volatility, Sharpe, drawdown, exposure and trades."""
-    equity = np.cumprod(1.0 + returns)
-    equity = np.maximum(equity, 0.0)  # a short can lose everything, not more
+    equity = np.cumprod(np.maximum(1.0 + returns, 0.0))  # ruin is final: no more than all
     total = float(equity[-1] - 1.0) if len(equity) else 0.0
     years = len(returns) / periods_per_year
-    annual = None
-    if years > 0:
-        annual = -1.0 if equity[-1] <= 0 else float(equity[-1] ** (1.0 / years) - 1.0)
+    annual = None  # not extrapolated from less than a year
+    if years >= 1:
+        annual = -1.0 if equity[-1] <= 0 else float(np.expm1(np.log(equity[-1]) / years))
     sd = float(np.std(returns, ddof=1)) if len(returns) > 1 else 0.0
     volatility = sd * math.sqrt(periods_per_year) if len(returns) > 1 else None
     sharpe = float(np.mean(returns)) / sd * math.sqrt(periods_per_year) if sd > 0 else None
@@ -104,7 +103,8 @@ def backtest_strategy(
     hold = np.ones(len(held))
     per_year = PERIODS_PER_YEAR[interval]
     series = [net_returns(p, held, cost) for p in (long_flat, long_short, hold)]
-    curves = [np.maximum(np.cumprod(1.0 + r), 0.0) for r in series]
+    series = [np.maximum(r, -1.0) for r in series]
+    curves = [np.cumprod(1.0 + r) for r in series]
     fmt = "%Y-%m-%d" if interval == "1d" else "%Y-%m-%d %H:%M"
     flat_stats, short_stats, hold_stats = (
         stats(r, p, per_year) for r, p in zip(series, (long_flat, long_short, hold), strict=True)

@@ -12,6 +12,7 @@ from agent.offline.compose import compose_offline
 from agent.offline.planner import ConversationContext, plan_turn
 from agent.offline.writers import relevant_hits
 from agent.toolkit import (
+    BACKTEST,
     FORECAST_PRICE,
     GET_PRICE,
     NEWS_SENTIMENT,
@@ -116,7 +117,6 @@ def test_the_day_before_moves_the_last_window_and_a_new_coin_keeps_it() -> None:
     [
         ("when were the models last trained?", "models list"),
         ("how far could BTC move this week?", "volatility"),
-        ("has the RSI signal worked in the past for ETH?", "backtest"),
     ],
 )
 def test_a_question_with_no_tool_yet_is_said_plainly(question: str, says: str) -> None:
@@ -125,6 +125,38 @@ def test_a_question_with_no_tool_yet_is_said_plainly(question: str, says: str) -
     assert plan.intent == "not_yet" and plan.tool_calls == []
     answer = compose_offline(plan, [], plan.notes)
     assert answer.startswith("I can't answer that yet") and says in answer
+
+
+@pytest.mark.parametrize(
+    ("question", "call"),
+    [
+        ("has the RSI signal worked in the past for ETH?", {"symbol": "ETH-USD", "rule": "rsi"}),
+        ("does the MACD crossover work for SOL?", {"symbol": "SOL-USD", "rule": "macd"}),
+        ("how would buying BTC on every death cross have done?",
+         {"symbol": "BTC-USD", "rule": "death_cross"}),
+        ("did the golden cross ever pay off on ethereum", {"symbol": "ETH-USD",
+                                                           "rule": "golden_cross"}),
+        ("backtest RSI oversold on BNB since 2020",
+         {"symbol": "BNB-USD", "rule": "rsi_oversold", "start": "2020-01-01"}),
+        ("is the bollinger bounce any good on XRP", {"symbol": "XRP-USD", "rule": "bollinger"}),
+        ("what's the track record of your stance on BTC", {"symbol": "BTC-USD", "rule": "stance"}),
+        ("would shorting doge after every overbought reading have made money since march 2021",
+         {"symbol": "DOGE-USD", "rule": "rsi_overbought", "start": "2021-03-01"}),
+    ],
+)  # fmt: skip
+def test_a_question_about_a_signal_s_past_runs_the_backtest(question: str, call: dict) -> None:
+    [calls] = thread(question)
+    assert calls == [(BACKTEST, call)]
+
+
+@pytest.mark.parametrize(
+    "question",
+    ["how accurate were your BTC forecasts?", "how good were your buy and sell calls on ETH?",
+     "is ETH oversold?", "what does the MACD say for SOL?"],
+)  # fmt: skip
+def test_questions_about_now_or_the_forecasts_do_not_backtest(question: str) -> None:
+    [calls] = thread(question)
+    assert BACKTEST not in [name for name, _ in calls]
 
 
 def test_a_comparison_of_the_news_mood_compares_the_news_mood() -> None:
