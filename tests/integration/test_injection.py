@@ -59,7 +59,8 @@ LEAKS = (
 # second. A slow one is timed again: pg_sleep is slow every time, a stall of a busy machine is not.
 SLOW_SECONDS = 4.0
 # Tables a chat turn writes by design (the thread's memory); they may only grow.
-GROWS_BY_DESIGN = ("checkpoint", "thread_owners")  # chat memory and who owns each thread
+# chat memory, who owns each thread, and the live stances served (one row per coin and bar)
+GROWS_BY_DESIGN = ("checkpoint", "thread_owners", "stance_ledger")
 # Valid values for the parameters not under attack, so the payload reaches the handler.
 VALID = {
     "symbol": "BTC-USD",
@@ -257,6 +258,7 @@ def test_injection_payloads_change_nothing_and_leak_nothing(loaded: Services) ->
     assert set(after) == set(before), "a table appeared or disappeared"
     assert before["price_bars"] == 300 and before["documents"] >= 1 and before["chunks"] >= 1
     grown = {t for t in before if t.startswith(GROWS_BY_DESIGN)}
+    assert after.get("stance_ledger", 0) <= 2  # the valid coin's live bar, daily and hourly
     assert {t: after[t] for t in before if t not in grown} == {
         t: before[t] for t in before if t not in grown
     }
