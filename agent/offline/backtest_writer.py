@@ -38,6 +38,13 @@ def _event_sentence(side: str, label: str, stats: dict[str, Any], days: int, sin
     )
 
 
+def _shown(result: dict[str, Any]) -> tuple[int, int]:
+    """The horizon an answer quotes (7 days when computed, else the one asked) and its index."""
+    days = list(result.get("horizon_days") or [1, 7, 30])
+    at = days.index(SHOWN_HORIZON) if SHOWN_HORIZON in days else 0
+    return days[at], at
+
+
 def _strategy(result: dict[str, Any]) -> str:
     s = result["strategy"]
     flat, hold = s["long_flat"], s["buy_hold"]
@@ -56,9 +63,7 @@ def _strategy(result: dict[str, Any]) -> str:
 def backtest_block(result: dict[str, Any]) -> str:
     """The event study at 7 days (or the one horizon asked), the side asked first, then the
     strategy against buy-and-hold, and what it means."""
-    days_list = list(result.get("horizon_days") or [1, 7, 30])
-    at = days_list.index(SHOWN_HORIZON) if SHOWN_HORIZON in days_list else 0
-    days = days_list[at]
+    days, at = _shown(result)
     since = str(result["start"])[:10]
     sides = ["sell", "buy"] if result.get("side") == "sell" else ["buy", "sell"]
     if result.get("side") in ("buy", "sell"):
@@ -108,12 +113,11 @@ def track_note(signal: dict[str, Any]) -> str:
 
 def backtest_summary(result: dict[str, Any]) -> str:
     """One line for the web chat's steps: the rule, the 7-day buy record, the strategy."""
-    days_list = list(result.get("horizon_days") or [1, 7, 30])
-    at = days_list.index(SHOWN_HORIZON) if SHOWN_HORIZON in days_list else 0
+    days, at = _shown(result)
     side = result.get("side") or "buy"
     stats = result["events"][side][at]
     record = (
-        f"{side} n={stats['n']}, {days_list[at]} d hit {_share(stats['hit_rate'])} vs "
+        f"{side} n={stats['n']}, {days} d hit {_share(stats['hit_rate'])} vs "
         f"{_share(stats['base_hit_rate'])}"
         if stats["enough"]
         else f"{side} n={stats['n']} (not enough history)"

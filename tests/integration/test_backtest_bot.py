@@ -80,7 +80,10 @@ async def test_backtest_replies_with_the_figures_and_the_equity_chart(
         assert f"7 days later up {buy7['hit_rate'] * 100:.1f}% of the time" in text
         assert f"against {buy7['base_hit_rate'] * 100:.1f}% of all days" in text
         assert f"mean 7-day return {_pct(buy7['mean_return'])}" in text
-        assert ("not significant" in text) or ("significant (p" in text)
+        if buy7["significant"]:
+            assert f"significant (p {buy7['p_value']:.3f})" in text
+        else:
+            assert f"not significant (p {buy7['p_value']:.2f})" in text
     else:
         assert "not enough history" in text
     flat, hold = report["strategy"]["long_flat"], report["strategy"]["buy_hold"]
